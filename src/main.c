@@ -1,0 +1,113 @@
+/*
+ * main.c: global options, then dispatch to src/cmd/ through one table.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd/cmds.h"
+#include "db.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct mmdb_ctx *ctx);
+	int flags;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "init", cmd_init, 0, "create or migrate the database" },
+	{ "sql", cmd_sql, NEEDS_DB_RO, "run SQL over everything" },
+	{ "env", cmd_env, 0, "versions, CUDA devices and threads" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+	fprintf(f, "usage: mmdb [--db PATH] [--cache DIR] [-q] [-v] COMMAND [ARGS]\n"
+		   "       mmdb --version | --help\n\n"
+		   "mmdb keeps a multimodal dataset and every training run made on it in one\n"
+		   "SQLite database.\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'mmdb COMMAND -h' describes a command.\n"
+		   "--db defaults to $MMDB_DB, then ./mmdb.db; --cache to $MMDB_CACHE, then\n"
+		   "mmdb-cache/ beside the database.\n");
+}
+
+static char *default_cache(const char *db_path)
+{
+	char *copy = xstrdup(db_path), *dir = dirname(copy);
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s/mmdb-cache", dir);
+	free(copy);
+	return sb_detach(&sb);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mmdb_ctx ctx = { 0 };
+	const char *cache = NULL;
+	const struct command *cmd = NULL;
+	size_t i;
+	int c, ret;
+
+	/* '+' stops at the first non-option: the command's own options follow. */
+	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': ctx.db_path = optarg; break;
+		case 'c': cache = optarg; break;
+		case 'q': ctx.quiet = 1; break;
+		case 'v': ctx.verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("mmdb %s\n", MMDB_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, argv[optind]))
+			cmd = &commands[i];
+	if (!cmd)
+		return usage_error("unknown command '%s' (see 'mmdb --help')", argv[optind]);
+
+	if (!ctx.db_path)
+		ctx.db_path = getenv("MMDB_DB");
+	if (!ctx.db_path || !*ctx.db_path)
+		ctx.db_path = "mmdb.db";
+	if (!cache)
+		cache = getenv("MMDB_CACHE");
+	ctx.cache_dir = cache && *cache ? xstrdup(cache) : default_cache(ctx.db_path);
+
+	argc -= optind;
+	argv += optind;
+	optind = 1; /* the command parses its own options from argv[0] on */
+
+	/* -h is answered before the database is touched. */
+	if (!(argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) &&
+	    (cmd->flags & NEEDS_DB)) {
+		if (db_open(&ctx.db, ctx.db_path, 0)) {
+			free(ctx.cache_dir);
+			return 1;
+		}
+	}
+	ret = cmd->fn(argc, argv, &ctx);
+	db_close(ctx.db);
+	free(ctx.cache_dir);
+	return ret;
+}

@@ -1,0 +1,107 @@
+/*
+ * mt.h: the libtorch wrapper's plain C interface. The only C++ in mmdb sits
+ * behind it (the .cpp files of src/torch); no tensor and no exception crosses it.
+ *
+ * Every call returns 0 on success or -1 on failure; mt_last_error() then
+ * holds the message (thread-local, valid until the next failing call).
+ */
+#ifndef MMDB_MT_H
+#define MMDB_MT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const char *mt_last_error(void);
+
+/* Devices and threads. */
+const char *mt_torch_version(void);       /* e.g. "2.13.0" */
+int mt_cuda_available(void);              /* 1 or 0 */
+int mt_cuda_device_count(void);
+int mt_cuda_device_name(int index, char *buf, size_t n);
+int mt_get_num_threads(void);
+int mt_set_num_threads(int n);
+/* Seeds torch's CPU and CUDA generators. */
+int mt_manual_seed(uint64_t seed);
+
+enum mt_modality { MT_TEXT = 1, MT_IMAGE = 2 };
+enum mt_fusion { MT_FUSION_MAX, MT_FUSION_SUM, MT_FUSION_MEAN, MT_FUSION_CONCAT, MT_FUSION_GATED };
+enum mt_optimizer { MT_ADAM, MT_ADAMW, MT_SGD };
+enum mt_freeze { MT_FREEZE_TEXT = 1, MT_FREEZE_IMAGE = 2 };
+enum mt_part { MT_PART_ALL, MT_PART_TEXT, MT_PART_IMAGE };
+
+struct mt_config {
+	int num_classes;          /* C */
+	int modalities;           /* MT_TEXT | MT_IMAGE */
+	int fusion;               /* enum mt_fusion (ignored for one modality) */
+	const char *text_model;   /* bert-base, bert-medium, bert-small, bert-mini, bert-tiny */
+	int vocab_size;
+	int max_len;              /* L, at most 512 */
+	const char *image_model;  /* resnet18, resnet34, resnet50, resnet-small */
+	int image_size;           /* S: pixels are S x S */
+	int seed_recipe;          /* 1: the original recipe's heads (see DESIGN.md) */
+	float dropout;
+	int optimizer;            /* enum mt_optimizer */
+	double lr, weight_decay, momentum;
+	double grad_clip;         /* max global grad norm; 0 = none */
+	int freeze;               /* MT_FREEZE_* bits */
+	const float *class_weights; /* C weights for cross-entropy, or NULL */
+	const char *device;       /* "cpu", "cuda", "cuda:N" */
+	int amp;                  /* bf16 autocast (CUDA only) */
+	uint64_t seed;            /* initialisation seed */
+};
+
+/*
+ * A batch of B posts as the C side holds it. Pixels are uint8 RGB, HWC,
+ * S x S, as decoded; the wrapper converts and normalises them (ImageNet
+ * mean/std) on the device. NULL pointers for an absent modality.
+ */
+struct mt_batch {
+	int n;                        /* B */
+	int max_len;                  /* L */
+	const int32_t *input_ids;     /* B*L */
+	const uint8_t *attention_mask;/* B*L, 1 = token */
+	int image_size;               /* S */
+	const uint8_t *pixels;        /* B*S*S*3 */
+	const int32_t *labels;        /* B; may be NULL for eval without loss */
+};
+
+typedef struct mt_model mt_model;
+
+/* Builds model and optimizer from cfg (copied). */
+int mt_model_new(const struct mt_config *cfg, mt_model **out);
+void mt_model_free(mt_model *m);
+int mt_model_params(mt_model *m, int64_t *total, int64_t *trainable);
+/*
+ * Loads safetensors weights into the whole model or one part. report (may
+ * be NULL) receives a human-readable list of missing and unexpected keys.
+ * A shape mismatch is an error naming the tensor.
+ */
+int mt_model_load_weights(mt_model *m, const char *path, int part, char *report, size_t report_n);
+int mt_model_save_weights(mt_model *m, const char *path);
+
+/* One optimizer step on a batch; *loss = mean cross-entropy of the batch. */
+int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss);
+/* Eval mode, no grad: probs (B*C) receive softmax probabilities; *loss (may
+ * be NULL) the mean loss when labels are given. */
+int mt_eval_batch(mt_model *m, const struct mt_batch *b, float *probs, float *loss);
+
+int mt_set_lr(mt_model *m, double lr);
+double mt_get_lr(mt_model *m);
+
+/*
+ * Checkpoints: weights, optimizer state, torch RNG state, plus an opaque
+ * blob from the C side (scheduler, epoch, loader position). Written to a
+ * temporary name and renamed. *extra from load is malloc'd; the caller frees.
+ */
+int mt_checkpoint_save(mt_model *m, const char *path, const void *extra, size_t extra_len);
+int mt_checkpoint_load(mt_model *m, const char *path, void **extra, size_t *extra_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
