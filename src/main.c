@@ -22,6 +22,19 @@ static const struct command commands[] = {
 	{ "init", cmd_init, 0, "create or migrate the database" },
 	{ "sql", cmd_sql, NEEDS_DB_RO, "run SQL over everything" },
 	{ "env", cmd_env, 0, "versions, CUDA devices and threads" },
+	{ "ingest", cmd_ingest, NEEDS_DB, "posts and labels from Fakeddit TSV files" },
+	{ "stats", cmd_stats, NEEDS_DB, "posts per split and label, image coverage, errors" },
+	{ "images", cmd_images, NEEDS_DB, "fetch, import or verify images in the cache" },
+	{ "tokenize", cmd_tokenize, 0, "WordPiece token ids for texts on stdin" },
+	{ "vocab", cmd_vocab, NEEDS_DB, "build a WordPiece vocab from the ingested titles" },
+	{ "model", cmd_model, 0, "list model presets, inspect or fetch weight files" },
+	{ "run", cmd_run, NEEDS_DB, "train and evaluate a model, recorded epoch by epoch" },
+	{ "runs", cmd_runs, NEEDS_DB, "runs as a table; runs rm RUN" },
+	{ "show", cmd_show, NEEDS_DB, "one run in full" },
+	{ "compare", cmd_compare, NEEDS_DB, "runs side by side" },
+	{ "predict", cmd_predict, NEEDS_DB, "classify new posts with a run's best checkpoint" },
+	{ "export", cmd_export, NEEDS_DB, "a run's epochs, predictions or config as CSV or JSON" },
+	{ "tui", cmd_tui, NEEDS_DB_RO, "the terminal dashboard" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,36 @@
+/*
+ * archive: the one module that uses libarchive. Reads a file that may be
+ * plain or compressed (.gz, .bz2, .xz, .zst) or an archive (tar in any of
+ * those compressions, zip) as a stream of entries, never unpacking to disk.
+ * A plain or merely compressed file is one regular entry named after the
+ * file (without the compression suffix).
+ */
+#ifndef MMDB_ARCHIVE_H
+#define MMDB_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ar_reader;
+
+enum ar_entry_type { AR_FILE, AR_DIR, AR_SYMLINK, AR_HARDLINK, AR_OTHER };
+
+struct ar_entry {
+	const char *name;  /* path as stored in the archive (valid until next entry) */
+	int type;          /* enum ar_entry_type */
+	int64_t size;      /* declared size, -1 if unknown */
+};
+
+/* Opens path; *out owns the reader; close with ar_close(). */
+int ar_open(struct ar_reader **out, const char *path);
+void ar_close(struct ar_reader *r);
+/* Advances to the next entry: 1 and *e filled, 0 at the end, -1 on error. */
+int ar_next(struct ar_reader *r, struct ar_entry *e);
+/* Reads up to n bytes of the current entry's data: bytes read, 0 at its end, -1 on error. */
+ssize_t ar_read(struct ar_reader *r, void *buf, size_t n);
+/* Bytes of the underlying (compressed) file consumed so far, for progress. */
+int64_t ar_bytes_consumed(struct ar_reader *r);
+const char *ar_lib_version(void);
+
+#endif
