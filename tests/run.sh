@@ -51,7 +51,7 @@ for t in tests/cli/t*.sh tests/tui/t*.sh; do
 		grep -A8 '^not ok ' "$out" | head -30
 		failed_files="$failed_files $name"
 	else
-		echo "ok   $name ($p${s:+, $s skipped})"
+		if [ "$s" -gt 0 ]; then echo "ok   $name ($p, $s skipped)"; else echo "ok   $name ($p)"; fi
 	fi
 done
 
