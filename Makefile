@@ -68,7 +68,7 @@ src/db.o: src/migrations.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-src/torch/%.o: src/torch/%.cpp check-torch
+src/torch/%.o: src/torch/%.cpp | check-torch
 	@echo "  CXX     $@"
 	$(Q)$(CXX) -MMD -MP $(CXXFLAGS) -c -o $@ $<
 
