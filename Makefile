@@ -15,7 +15,7 @@ TORCH_ABI ?= 1
 CSTD     = -std=c11
 WARN     = -Wall -Wextra -Wno-unused-parameter
 OPT     ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -iquote src -MMD -MP
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -pthread
 CXXFLAGS += -std=c++17 $(OPT) -Wall -Wextra -Wno-unused-parameter -pthread \
 	-D_GLIBCXX_USE_CXX11_ABI=$(TORCH_ABI) -Isrc \
