@@ -7,6 +7,7 @@
 #include "../output.h"
 #include "../torch/mt.h"
 #include "../util.h"
+#include "../../ui/tui.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	ROW("schema", NULL);
 	table_cell_int(t, 1, db_schema_version());
 	ROW("libtorch", mt_torch_version());
+	ROW("ncurses", tui_curses_version());
 	ROW("cuda", ndev ? "available" : "not available");
 	ROW("cuda_devices", NULL);
 	table_cell_int(t, 1, ndev);

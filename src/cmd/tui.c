@@ -1,8 +1,92 @@
-/* PLACEHOLDER: replaced by the real 'mmdb tui' (delete this line and the body). */
+/*
+ * mmdb tui: the terminal dashboard. Opens the database read-only (a
+ * deletion the user confirms opens its own write connection), checks that
+ * it is an mmdb database, and hands over to ui/.
+ */
 #include "cmds.h"
+#include "../db.h"
 #include "../util.h"
+#include "../../ui/tui.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmdb tui [--run ID] [--interval SECONDS] [--timing FILE]\n\n"
+		   "The terminal dashboard: runs (live), one run's epochs, charts, per-class\n"
+		   "metrics and confusion matrix, comparisons of 2-6 runs, predictions and posts.\n"
+		   "Press ? on any screen for its keys, q to go back.\n\n"
+		   "  --run ID            open this run first\n"
+		   "  --interval SECONDS  how often to look for new data (default 1)\n"
+		   "  --timing FILE       append first-draw and per-key times (ms) to FILE\n");
+}
 
 int cmd_tui(int argc, char **argv, struct mmdb_ctx *ctx)
 {
-	return error("'tui' is not available in this build");
+	static const struct option opts[] = {
+		{ "run", required_argument, NULL, 'r' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "timing", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct tui_options o = { 0 };
+	struct db *db = NULL;
+	int64_t n = 0;
+	long run = 0;
+	int c, ret = 1;
+
+	o.t0 = now_seconds();
+	o.interval = 1;
+	while ((c = getopt_long(argc, argv, "r:i:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (parse_long(optarg, 1, LONG_MAX, "--run", &run))
+				return 2;
+			break;
+		case 'i':
+			if (parse_double(optarg, 0.05, 3600, "--interval", &o.interval))
+				return 2;
+			break;
+		case 't': o.timing = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return usage_error("tui: unexpected argument '%s'", argv[optind]);
+
+	if (db_open(&db, ctx->db_path, DB_READONLY))
+		return 1;
+	if (db_query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+			     " ('runs', 'epochs', 'predictions', 'posts')", 0, &n))
+		goto out;
+	if (n != 4) {
+		error("'%s' is not an mmdb database (no runs, epochs, predictions and posts tables)",
+		      ctx->db_path);
+		goto out;
+	}
+	if (run > 0) {
+		struct strbuf sql = STRBUF_INIT;
+		sb_addf(&sql, "SELECT count(*) FROM runs WHERE id = %ld", run);
+		c = db_query_int(db, sql.buf, 0, &n);
+		sb_release(&sql);
+		if (c)
+			goto out;
+		if (!n) {
+			error("no run %ld in '%s'", run, ctx->db_path);
+			goto out;
+		}
+	}
+	o.db = db;
+	o.db_path = ctx->db_path;
+	o.cache_dir = ctx->cache_dir;
+	o.run = run;
+	ret = tui_run(&o) ? 1 : 0;
+out:
+	db_close(db);
+	return ret;
 }

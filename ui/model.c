@@ -1,0 +1,776 @@
+/*
+ * model: the dashboard's SQL. See model.h.
+ */
+#define _XOPEN_SOURCE 700
+#include "model.h"
+#include "db.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char *col_str(struct db_stmt *st, int i)
+{
+	const char *s = db_column_text(st, i);
+	return s ? xstrdup(s) : NULL;
+}
+
+static double col_num(struct db_stmt *st, int i)
+{
+	return db_column_type(st, i) == DB_NULL ? NAN : db_column_double(st, i);
+}
+
+static int64_t col_int(struct db_stmt *st, int i)
+{
+	return db_column_type(st, i) == DB_NULL ? -1 : db_column_int(st, i);
+}
+
+/* Steps st to the end, handing each row to fn; finalizes st. */
+typedef int (*row_fn)(struct db_stmt *st, void *data);
+static int each_row(struct db_stmt *st, row_fn fn, void *data)
+{
+	int rc, ret = 0;
+	while ((rc = db_step(st)) == DB_ROW)
+		if (fn(st, data)) {
+			ret = -1;
+			break;
+		}
+	if (rc < 0)
+		ret = -1;
+	db_finalize(st);
+	return ret;
+}
+
+/* ---- runs ---- */
+
+#define RUN_COLUMNS \
+	"SELECT r.id, r.name, r.status, r.label, r.modalities, r.fusion, r.text_model," \
+	" r.image_model, r.optimizer, r.preset, r.notes, r.created_at, r.lr, r.dropout," \
+	" r.progress, r.seconds, r.batch_size, r.epochs, r.epochs_done, r.best_epoch," \
+	" CAST(strftime('%s', COALESCE(r.started_at, r.created_at)) AS INTEGER)," \
+	" CAST(strftime('%s', r.finished_at) AS INTEGER)," \
+	" bv.f1, bv.accuracy, t.accuracy, t.f1," \
+	" (SELECT group_concat(tag, ',') FROM run_tags g WHERE g.run_id = r.id)," \
+	" (SELECT max(epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'validate')" \
+	" FROM runs r" \
+	" LEFT JOIN epochs bv ON bv.run_id = r.id AND bv.epoch = r.best_epoch AND bv.split = 'validate'" \
+	" LEFT JOIN epochs t ON t.run_id = r.id AND t.split = 'test' AND t.epoch =" \
+	"  (SELECT max(epoch) FROM epochs e2 WHERE e2.run_id = r.id AND e2.split = 'test')"
+
+static void run_from_row(struct db_stmt *st, struct run_row *r)
+{
+	r->id = db_column_int(st, 0);
+	r->name = col_str(st, 1);
+	r->status = col_str(st, 2);
+	r->label = col_str(st, 3);
+	r->modalities = col_str(st, 4);
+	r->fusion = col_str(st, 5);
+	r->text_model = col_str(st, 6);
+	r->image_model = col_str(st, 7);
+	r->optimizer = col_str(st, 8);
+	r->preset = col_str(st, 9);
+	r->notes = col_str(st, 10);
+	r->created_at = col_str(st, 11);
+	r->lr = col_num(st, 12);
+	r->dropout = col_num(st, 13);
+	r->progress = col_num(st, 14);
+	r->seconds = col_num(st, 15);
+	r->batch_size = col_int(st, 16);
+	r->epochs = col_int(st, 17);
+	r->epochs_done = col_int(st, 18);
+	r->best_epoch = col_int(st, 19);
+	r->started = col_int(st, 20);
+	r->finished = col_int(st, 21);
+	r->val_f1 = col_num(st, 22);
+	r->val_acc = col_num(st, 23);
+	r->test_acc = col_num(st, 24);
+	r->test_f1 = col_num(st, 25);
+	r->tags = col_str(st, 26);
+	r->last_epoch = col_int(st, 27);
+}
+
+static int add_run(struct db_stmt *st, void *data)
+{
+	struct run_list *l = data;
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	run_from_row(st, &l->v[l->n++]);
+	return 0;
+}
+
+int model_runs(struct db *db, struct run_list *out)
+{
+	struct db_stmt *st;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, RUN_COLUMNS " ORDER BY r.id"))
+		return -1;
+	return each_row(st, add_run, out);
+}
+
+int model_run(struct db *db, int64_t id, struct run_row *out)
+{
+	struct db_stmt *st;
+	int rc;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, RUN_COLUMNS " WHERE r.id = ?"))
+		return -1;
+	db_bind_int(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		run_from_row(st, out);
+	db_finalize(st);
+	return rc < 0 ? -1 : rc == DB_ROW ? 0 : MODEL_GONE;
+}
+
+void run_row_release(struct run_row *r)
+{
+	free(r->name); free(r->status); free(r->label); free(r->modalities);
+	free(r->fusion); free(r->text_model); free(r->image_model); free(r->optimizer);
+	free(r->preset); free(r->notes); free(r->tags); free(r->created_at);
+	memset(r, 0, sizeof(*r));
+}
+
+void run_list_release(struct run_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		run_row_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+double run_duration(const struct run_row *r, double now)
+{
+	if (!isnan(r->seconds))
+		return r->seconds;
+	if (r->started < 0)
+		return NAN;
+	if (r->finished >= 0)
+		return (double)(r->finished - r->started);
+	if (r->status && !strcmp(r->status, "running"))
+		return now - (double)r->started;
+	return NAN;
+}
+
+/* ---- settings ---- */
+
+static void kv_add(struct kv_list *l, const char *k, const char *v)
+{
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].key = xstrdup(k);
+	l->v[l->n].val = xstrdup(v ? v : "");
+	l->n++;
+}
+
+/* Columns that describe the run's bookkeeping rather than its settings. */
+static int skip_setting(const char *k)
+{
+	static const char *const skip[] = { "id", "config", "status", "reason", "notes", "created_at",
+		"started_at", "finished_at", "heartbeat_at", "pid", "progress", "seconds",
+		"epochs_done", "best_epoch", "checkpoint_best", "checkpoint_last", "host", NULL };
+	int i;
+	for (i = 0; skip[i]; i++)
+		if (!strcmp(k, skip[i]))
+			return 1;
+	return 0;
+}
+
+int model_settings(struct db *db, int64_t run, struct kv_list *out)
+{
+	struct db_stmt *st = NULL;
+	int rc, i, ret = 0;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, "SELECT * FROM runs WHERE id = ?"))
+		return -1;
+	db_bind_int(st, 1, run);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_finalize(st);
+		return rc < 0 ? -1 : MODEL_GONE;
+	}
+	for (i = 0; i < db_column_count(st); i++) {
+		const char *k = db_column_name(st, i), *v = db_column_text(st, i);
+		if (v && !skip_setting(k))
+			kv_add(out, k, v);
+	}
+	db_finalize(st);
+	if (db_prepare(db, &st, "SELECT j.key, j.value FROM runs r, json_each(r.config) j"
+				" WHERE r.id = ? AND j.type NOT IN ('object', 'array')"
+				" UNION ALL SELECT j.key, j.value FROM runs r, json_each(r.config) j"
+				" WHERE r.id = ? AND j.type IN ('object', 'array') ORDER BY 1"))
+		return -1;
+	db_bind_int(st, 1, run);
+	db_bind_int(st, 2, run);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct strbuf k = STRBUF_INIT;
+		sb_addf(&k, "config.%s", db_column_text(st, 0));
+		kv_add(out, k.buf, db_column_text(st, 1));
+		sb_release(&k);
+	}
+	if (rc < 0)
+		ret = -1;
+	db_finalize(st);
+	return ret;
+}
+
+void kv_list_release(struct kv_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].val);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+const char *kv_get(const struct kv_list *l, const char *key)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return l->v[i].val;
+	return NULL;
+}
+
+/* ---- epochs ---- */
+
+static int add_epoch(struct db_stmt *st, void *data)
+{
+	struct epoch_list *l = data;
+	struct epoch_row *e;
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	e = &l->v[l->n++];
+	e->epoch = db_column_int(st, 0);
+	snprintf(e->split, sizeof(e->split), "%s", db_column_text(st, 1) ? db_column_text(st, 1) : "");
+	e->loss = col_num(st, 2);
+	e->acc = col_num(st, 3);
+	e->precision = col_num(st, 4);
+	e->recall = col_num(st, 5);
+	e->f1 = col_num(st, 6);
+	e->f1_macro = col_num(st, 7);
+	e->lr = col_num(st, 8);
+	e->seconds = col_num(st, 9);
+	e->samples_per_s = col_num(st, 10);
+	return 0;
+}
+
+int model_epochs(struct db *db, int64_t run, struct epoch_list *out)
+{
+	struct db_stmt *st;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, "SELECT epoch, split, loss, accuracy, precision, recall, f1,"
+				" f1_macro, lr, seconds, samples_per_s FROM epochs WHERE run_id = ?"
+				" ORDER BY epoch, CASE split WHEN 'train' THEN 0"
+				" WHEN 'validate' THEN 1 ELSE 2 END"))
+		return -1;
+	db_bind_int(st, 1, run);
+	return each_row(st, add_epoch, out);
+}
+
+void epoch_list_release(struct epoch_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int epoch_series(const struct epoch_list *l, const char *split, const char *metric,
+		 double **x, double **y)
+{
+	size_t i, n = 0;
+	*x = xmalloc(st_mult(l->n + 1, sizeof(double)));
+	*y = xmalloc(st_mult(l->n + 1, sizeof(double)));
+	for (i = 0; i < l->n; i++) {
+		const struct epoch_row *e = &l->v[i];
+		if (strcmp(e->split, split))
+			continue;
+		(*x)[n] = (double)e->epoch;
+		(*y)[n] = !strcmp(metric, "loss") ? e->loss : !strcmp(metric, "accuracy") ? e->acc : e->f1;
+		n++;
+	}
+	return (int)n;
+}
+
+/* ---- classes, metrics, confusion ---- */
+
+int model_classes(struct db *db, const char *scheme, struct classes *out)
+{
+	struct db_stmt *st;
+	int rc, n;
+	memset(out, 0, sizeof(*out));
+	n = scheme && !strcmp(scheme, "2way") ? 2 : scheme && !strcmp(scheme, "3way") ? 3 : 6;
+	out->n = n;
+	for (rc = 0; rc < n; rc++)
+		snprintf(out->name[rc], sizeof(out->name[rc]), "class %d", rc);
+	if (db_prepare(db, &st, "SELECT label, name FROM label_names WHERE scheme = ?"))
+		return -1;
+	db_bind_text(st, 1, scheme ? scheme : "6way", -1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t l = db_column_int(st, 0);
+		if (l >= 0 && l < n)
+			snprintf(out->name[l], sizeof(out->name[l]), "%s", db_column_text(st, 1));
+	}
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static int add_point(struct db_stmt *st, void *data)
+{
+	struct eval_list *l = data;
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n].epoch = db_column_int(st, 0);
+	snprintf(l->v[l->n].split, sizeof(l->v[l->n].split), "%s", db_column_text(st, 1));
+	l->n++;
+	return 0;
+}
+
+int model_eval_points(struct db *db, int64_t run, int64_t best_epoch, struct eval_list *out)
+{
+	struct db_stmt *st;
+	size_t i;
+	int found = 0;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, "SELECT epoch, split FROM confusion WHERE run_id = ?"
+				" UNION SELECT epoch, split FROM class_metrics WHERE run_id = ?"
+				" ORDER BY split = 'test', epoch, split"))
+		return -1;
+	db_bind_int(st, 1, run);
+	db_bind_int(st, 2, run);
+	if (each_row(st, add_point, out))
+		return -1;
+	/* Preferred: the test point, else the best validation epoch, else the last. */
+	out->preferred = out->n ? out->n - 1 : 0;
+	for (i = 0; i < out->n && !found; i++)
+		if (!strcmp(out->v[i].split, "test")) {
+			out->preferred = i;
+			found = 1;
+		}
+	for (i = 0; i < out->n && !found; i++)
+		if (!strcmp(out->v[i].split, "validate") && out->v[i].epoch == best_epoch) {
+			out->preferred = i;
+			found = 1;
+		}
+	return 0;
+}
+
+void eval_list_release(struct eval_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int model_class_metrics(struct db *db, int64_t run, const struct eval_point *p,
+			struct class_row out[MODEL_MAX_CLASSES])
+{
+	struct db_stmt *st;
+	int rc, i;
+	for (i = 0; i < MODEL_MAX_CLASSES; i++) {
+		out[i].label = i;
+		out[i].precision = out[i].recall = out[i].f1 = NAN;
+		out[i].support = -1;
+	}
+	if (db_prepare(db, &st, "SELECT label, precision, recall, f1, support FROM class_metrics"
+				" WHERE run_id = ? AND epoch = ? AND split = ?"))
+		return -1;
+	db_bind_int(st, 1, run);
+	db_bind_int(st, 2, p->epoch);
+	db_bind_text(st, 3, p->split, -1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t l = db_column_int(st, 0);
+		if (l < 0 || l >= MODEL_MAX_CLASSES)
+			continue;
+		out[l].precision = col_num(st, 1);
+		out[l].recall = col_num(st, 2);
+		out[l].f1 = col_num(st, 3);
+		out[l].support = col_int(st, 4);
+	}
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int model_confusion(struct db *db, int64_t run, const struct eval_point *p,
+		    int64_t m[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES])
+{
+	struct db_stmt *st;
+	int rc;
+	memset(m, 0, sizeof(int64_t) * MODEL_MAX_CLASSES * MODEL_MAX_CLASSES);
+	if (db_prepare(db, &st, "SELECT label, pred, count FROM confusion"
+				" WHERE run_id = ? AND epoch = ? AND split = ?"))
+		return -1;
+	db_bind_int(st, 1, run);
+	db_bind_int(st, 2, p->epoch);
+	db_bind_text(st, 3, p->split, -1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t l = db_column_int(st, 0), pr = db_column_int(st, 1);
+		if (l >= 0 && l < MODEL_MAX_CLASSES && pr >= 0 && pr < MODEL_MAX_CLASSES)
+			m[l][pr] = db_column_int(st, 2);
+	}
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- predictions ---- */
+
+/* WHERE clause shared by count and page; binds come in bind_pred order. */
+static void pred_where(const struct pred_query *q, struct strbuf *sb)
+{
+	sb_adds(sb, " WHERE p.run_id = :run AND p.split = :split");
+	if (q->label >= 0)
+		sb_adds(sb, " AND p.label = :label");
+	if (q->pred >= 0)
+		sb_adds(sb, " AND p.pred = :pred");
+	if (q->wrong || q->order == ORDER_CONF_WRONG)
+		sb_adds(sb, " AND p.pred <> p.label");
+	if (q->search[0])
+		sb_adds(sb, " AND s.title LIKE '%' || :search || '%' ESCAPE '\\'");
+}
+
+static void bind_pred(struct db_stmt *st, const struct pred_query *q)
+{
+	int i;
+	db_bind_int(st, db_bind_index(st, ":run"), q->run);
+	db_bind_text(st, db_bind_index(st, ":split"), q->split, -1);
+	if ((i = db_bind_index(st, ":label")))
+		db_bind_int(st, i, q->label);
+	if ((i = db_bind_index(st, ":pred")))
+		db_bind_int(st, i, q->pred);
+	if ((i = db_bind_index(st, ":search"))) {
+		/* LIKE wildcards in the search text match themselves. */
+		struct strbuf sb = STRBUF_INIT;
+		const char *c;
+		sb_adds(&sb, "");
+		for (c = q->search; *c; c++) {
+			if (*c == '%' || *c == '_' || *c == '\\')
+				sb_addc(&sb, '\\');
+			sb_addc(&sb, *c);
+		}
+		db_bind_text(st, i, sb.buf, -1);
+		sb_release(&sb);
+	}
+}
+
+int model_pred_count(struct db *db, const struct pred_query *q, int64_t *out)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct db_stmt *st;
+	int rc;
+	sb_adds(&sql, "SELECT count(*) FROM predictions p");
+	if (q->search[0])
+		sb_adds(&sql, " JOIN posts s ON s.id = p.post_id");
+	pred_where(q, &sql);
+	rc = db_prepare(db, &st, sql.buf);
+	sb_release(&sql);
+	if (rc)
+		return -1;
+	bind_pred(st, q);
+	rc = db_step(st);
+	*out = rc == DB_ROW ? db_column_int(st, 0) : 0;
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static int add_pred(struct db_stmt *st, void *data)
+{
+	struct pred_list *l = data;
+	struct pred_row *r;
+	ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	r = &l->v[l->n++];
+	r->post_id = col_str(st, 0);
+	r->label = (int)db_column_int(st, 1);
+	r->pred = (int)db_column_int(st, 2);
+	r->prob_pred = col_num(st, 3);
+	r->prob_label = col_num(st, 4);
+	r->title = col_str(st, 5);
+	return 0;
+}
+
+int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, int limit,
+		    struct pred_list *out)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct db_stmt *st;
+	int rc;
+	memset(out, 0, sizeof(*out));
+	/* The page is chosen on predictions alone (its indexes), then joined to posts. */
+	sb_adds(&sql, "SELECT p.post_id, p.label, p.pred, p.prob_pred, p.prob_label,"
+		      " (SELECT title FROM posts WHERE id = p.post_id) FROM predictions p");
+	if (q->search[0])
+		sb_adds(&sql, " JOIN posts s ON s.id = p.post_id");
+	pred_where(q, &sql);
+	switch (q->order) {
+	case ORDER_CONF_WRONG: sb_adds(&sql, " ORDER BY p.prob_pred DESC, p.post_id"); break;
+	case ORDER_LOW_TRUE: sb_adds(&sql, " ORDER BY p.prob_label, p.post_id"); break;
+	default: sb_adds(&sql, " ORDER BY p.post_id"); break;
+	}
+	sb_adds(&sql, " LIMIT :limit OFFSET :offset");
+	rc = db_prepare(db, &st, sql.buf);
+	sb_release(&sql);
+	if (rc)
+		return -1;
+	bind_pred(st, q);
+	db_bind_int(st, db_bind_index(st, ":limit"), limit);
+	db_bind_int(st, db_bind_index(st, ":offset"), offset);
+	return each_row(st, add_pred, out);
+}
+
+void pred_list_release(struct pred_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].post_id);
+		free(l->v[i].title);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- one post ---- */
+
+int model_post(struct db *db, int64_t run, const char *post_id, struct post_detail *out)
+{
+	struct db_stmt *st;
+	char scheme[8] = "6way";
+	int rc, i;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, "SELECT s.id, s.title, s.subreddit, s.author, s.domain, s.split,"
+				" s.label_2way, s.label_3way, s.label_6way, s.score, s.num_comments,"
+				" s.created_utc, i.status, i.reason, i.sha256, i.format, i.width, i.height,"
+				" i.post_id IS NOT NULL,"
+				" (SELECT name FROM label_names WHERE scheme = '2way' AND label = s.label_2way),"
+				" (SELECT name FROM label_names WHERE scheme = '3way' AND label = s.label_3way),"
+				" (SELECT name FROM label_names WHERE scheme = '6way' AND label = s.label_6way)"
+				" FROM posts s LEFT JOIN images i ON i.post_id = s.id WHERE s.id = ?"))
+		return -1;
+	db_bind_text(st, 1, post_id, -1);
+	rc = db_step(st);
+	if (rc != DB_ROW) {
+		db_finalize(st);
+		return rc < 0 ? -1 : MODEL_GONE;
+	}
+	out->id = col_str(st, 0);
+	out->title = col_str(st, 1);
+	out->subreddit = col_str(st, 2);
+	out->author = col_str(st, 3);
+	out->domain = col_str(st, 4);
+	out->split = col_str(st, 5);
+	for (i = 0; i < 3; i++) {
+		out->label[i] = (int)col_int(st, 6 + i);
+		snprintf(out->label_name[i], sizeof(out->label_name[i]), "%s",
+			 db_column_text(st, 19 + i) ? db_column_text(st, 19 + i) : "");
+	}
+	out->score = col_int(st, 9);
+	out->num_comments = col_int(st, 10);
+	out->created_utc = col_int(st, 11);
+	out->img_status = col_str(st, 12);
+	out->img_reason = col_str(st, 13);
+	out->img_sha256 = col_str(st, 14);
+	out->img_format = col_str(st, 15);
+	out->img_width = col_int(st, 16);
+	out->img_height = col_int(st, 17);
+	out->has_image_row = (int)db_column_int(st, 18);
+	db_finalize(st);
+	if (run <= 0)
+		return 0;
+	if (db_prepare(db, &st, "SELECT p.label, p.pred, j.key, j.value, r.label"
+				" FROM predictions p JOIN runs r ON r.id = p.run_id, json_each(p.probs) j"
+				" WHERE p.run_id = ? AND p.post_id = ? ORDER BY j.key"))
+		return -1;
+	db_bind_int(st, 1, run);
+	db_bind_text(st, 2, post_id, -1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t k = db_column_int(st, 2);
+		if (!out->has_pred) {
+			out->has_pred = 1;
+			out->true_label = (int)db_column_int(st, 0);
+			out->pred = (int)db_column_int(st, 1);
+			if (db_column_text(st, 4))
+				snprintf(scheme, sizeof(scheme), "%s", db_column_text(st, 4));
+		}
+		if (k >= 0 && k < MODEL_MAX_CLASSES) {
+			out->probs[k] = col_num(st, 3);
+			if (k + 1 > out->nprobs)
+				out->nprobs = (int)k + 1;
+		}
+	}
+	db_finalize(st);
+	if (rc < 0)
+		return -1;
+	return model_classes(db, scheme, &out->cls);
+}
+
+void post_detail_release(struct post_detail *p)
+{
+	free(p->id); free(p->title); free(p->subreddit); free(p->author); free(p->domain);
+	free(p->split); free(p->img_status); free(p->img_reason); free(p->img_sha256);
+	free(p->img_format);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- disagreements ---- */
+
+static void disagree_sql(struct strbuf *sb, int n)
+{
+	int i;
+	sb_adds(sb, "SELECT p.post_id, max(p.label), group_concat(p.run_id || ':' || p.pred)"
+		    " FROM predictions p WHERE p.split = ? AND p.run_id IN (");
+	for (i = 0; i < n; i++)
+		sb_adds(sb, i ? ",?" : "?");
+	sb_addf(sb, ") GROUP BY p.post_id HAVING count(*) = %d AND min(p.pred) <> max(p.pred)", n);
+}
+
+static void bind_disagree(struct db_stmt *st, const int64_t *runs, int n, const char *split)
+{
+	int i;
+	db_bind_text(st, 1, split, -1);
+	for (i = 0; i < n; i++)
+		db_bind_int(st, 2 + i, runs[i]);
+}
+
+int model_disagree_count(struct db *db, const int64_t *runs, int n, const char *split,
+			 int64_t *out)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct db_stmt *st;
+	int rc;
+	sb_adds(&sql, "SELECT count(*) FROM (");
+	disagree_sql(&sql, n);
+	sb_adds(&sql, ")");
+	rc = db_prepare(db, &st, sql.buf);
+	sb_release(&sql);
+	if (rc)
+		return -1;
+	bind_disagree(st, runs, n, split);
+	rc = db_step(st);
+	*out = rc == DB_ROW ? db_column_int(st, 0) : 0;
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int model_disagree_page(struct db *db, const int64_t *runs, int n, const char *split,
+			int64_t offset, int limit, struct disagree_list *out)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct db_stmt *st;
+	int rc, i;
+	memset(out, 0, sizeof(*out));
+	sb_adds(&sql, "SELECT d.*, (SELECT title FROM posts WHERE id = d.post_id) FROM (");
+	disagree_sql(&sql, n);
+	sb_adds(&sql, " ORDER BY p.post_id LIMIT ? OFFSET ?) d");
+	rc = db_prepare(db, &st, sql.buf);
+	sb_release(&sql);
+	if (rc)
+		return -1;
+	bind_disagree(st, runs, n, split);
+	db_bind_int(st, 2 + n, limit);
+	db_bind_int(st, 3 + n, offset);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct disagree_row *r;
+		const char *c = db_column_text(st, 2);
+		ALLOC_GROW(out->v, out->n + 1, out->alloc);
+		r = &out->v[out->n++];
+		r->post_id = col_str(st, 0);
+		r->label = (int)db_column_int(st, 1);
+		r->title = col_str(st, 3);
+		for (i = 0; i < 6; i++)
+			r->pred[i] = -1;
+		/* "run:pred,run:pred,...", placed by the run's position in runs[]. */
+		while (c && *c) {
+			long long rid = strtoll(c, (char **)&c, 10);
+			long pr = *c == ':' ? strtol(c + 1, (char **)&c, 10) : -1;
+			for (i = 0; i < n && i < 6; i++)
+				if (runs[i] == rid)
+					r->pred[i] = (int)pr;
+			if (*c == ',')
+				c++;
+			else
+				break;
+		}
+	}
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+void disagree_list_release(struct disagree_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].post_id);
+		free(l->v[i].title);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- liveness, deletion ---- */
+
+int model_data_version(struct db *db, int64_t *out)
+{
+	return db_query_int(db, "PRAGMA data_version", 0, out);
+}
+
+int model_run_rows(struct db *db, int64_t run, int64_t *epochs, int64_t *predictions)
+{
+	struct db_stmt *st;
+	int rc;
+	if (db_prepare(db, &st, "SELECT (SELECT count(*) FROM epochs WHERE run_id = ?1),"
+				" (SELECT count(*) FROM predictions WHERE run_id = ?1)"))
+		return -1;
+	db_bind_int(st, 1, run);
+	rc = db_step(st);
+	*epochs = rc == DB_ROW ? db_column_int(st, 0) : 0;
+	*predictions = rc == DB_ROW ? db_column_int(st, 1) : 0;
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) && errno != ENOENT)
+		return error("cannot remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int model_delete_run(const char *db_path, const char *cache_dir, int64_t run)
+{
+	struct db *db = NULL;
+	struct db_stmt *st = NULL;
+	struct strbuf dir = STRBUF_INIT;
+	struct stat sb;
+	int ret = -1;
+
+	if (db_open(&db, db_path, DB_NO_CREATE | DB_NO_MIGRATE))
+		goto out;
+	if (db_begin(db))
+		goto out;
+	if (db_prepare(db, &st, "DELETE FROM runs WHERE id = ?"))
+		goto out_rollback;
+	db_bind_int(st, 1, run);
+	if (db_step(st) < 0)
+		goto out_rollback;
+	db_finalize(st);
+	st = NULL;
+	if (db_commit(db))
+		goto out_rollback;
+	/* The rows are gone; now the checkpoints, never following a link. */
+	if (cache_dir) {
+		sb_addf(&dir, "%s/runs/%lld", cache_dir, (long long)run);
+		if (!lstat(dir.buf, &sb) && S_ISDIR(sb.st_mode) &&
+		    nftw(dir.buf, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
+			goto out;
+	}
+	ret = 0;
+	goto out;
+out_rollback:
+	db_rollback(db);
+out:
+	db_finalize(st);
+	sb_release(&dir);
+	db_close(db);
+	return ret;
+}

@@ -1,0 +1,187 @@
+/*
+ * model: the dashboard's queries. Everything mmdb tui shows comes from here,
+ * through db.h; no curses. Each function runs its statements to the end and
+ * finalizes them, so no read transaction outlives a call and a training run
+ * writing in another process is never blocked.
+ *
+ * Numbers that are NULL in the database come back as NaN (doubles) or -1
+ * (integers). Strings are owned by the structure that holds them and freed
+ * by its *_release() function. Functions return 0, MODEL_GONE when the run
+ * asked for no longer exists, or -1 after printing a message via error().
+ */
+#ifndef MMDB_UI_MODEL_H
+#define MMDB_UI_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+#define MODEL_GONE 1
+#define MODEL_MAX_CLASSES 6
+
+/* One row of the runs screen. */
+struct run_row {
+	int64_t id;
+	char *name, *status, *label, *modalities, *fusion, *text_model, *image_model;
+	char *optimizer, *preset, *notes, *tags, *created_at;
+	double lr, dropout, progress, seconds;
+	int64_t batch_size, epochs, epochs_done, best_epoch, last_epoch;
+	int64_t started, finished;   /* Unix seconds, -1 if unknown */
+	double val_f1, val_acc, test_acc, test_f1;
+};
+
+struct run_list {
+	struct run_row *v;
+	size_t n, alloc;
+};
+
+/* Every run with its summary (best validation and test metrics). */
+int model_runs(struct db *db, struct run_list *out);
+void run_list_release(struct run_list *l);
+/* Seconds the run has taken (its recorded seconds, or start to finish/now). */
+double run_duration(const struct run_row *r, double now);
+/* One run's row; MODEL_GONE if it does not exist. */
+int model_run(struct db *db, int64_t id, struct run_row *out);
+void run_row_release(struct run_row *r);
+
+/* Settings: every non-NULL column of runs, then config keys as "config.k". */
+struct kv {
+	char *key, *val;
+};
+struct kv_list {
+	struct kv *v;
+	size_t n, alloc;
+};
+int model_settings(struct db *db, int64_t run, struct kv_list *out);
+void kv_list_release(struct kv_list *l);
+/* The value of key in l, or NULL. */
+const char *kv_get(const struct kv_list *l, const char *key);
+
+/* Epoch rows, ordered by epoch then split (train, validate, test). */
+struct epoch_row {
+	int64_t epoch;
+	char split[10];
+	double loss, acc, precision, recall, f1, f1_macro, lr, seconds, samples_per_s;
+};
+struct epoch_list {
+	struct epoch_row *v;
+	size_t n, alloc;
+};
+int model_epochs(struct db *db, int64_t run, struct epoch_list *out);
+void epoch_list_release(struct epoch_list *l);
+/*
+ * Per epoch arrays for charts: x (epochs) and y (metric of `split`; NaN
+ * where absent). metric: "loss", "accuracy", "f1". Caller frees *x and *y.
+ */
+int epoch_series(const struct epoch_list *l, const char *split, const char *metric,
+		 double **x, double **y);
+
+/* Class names of a label scheme ("2way", "3way", "6way"). */
+struct classes {
+	int n;
+	char name[MODEL_MAX_CLASSES][48];
+};
+int model_classes(struct db *db, const char *scheme, struct classes *out);
+
+/* The (epoch, split) points that have class metrics or confusion rows. */
+struct eval_point {
+	int64_t epoch;
+	char split[10];
+};
+struct eval_list {
+	struct eval_point *v;
+	size_t n, alloc;
+	size_t preferred;  /* the test row if any, else the best validation epoch */
+};
+int model_eval_points(struct db *db, int64_t run, int64_t best_epoch, struct eval_list *out);
+void eval_list_release(struct eval_list *l);
+
+struct class_row {
+	int label;
+	double precision, recall, f1;
+	int64_t support;
+};
+/* class_metrics of one point, indexed by label (absent labels: NaN). */
+int model_class_metrics(struct db *db, int64_t run, const struct eval_point *p,
+			struct class_row out[MODEL_MAX_CLASSES]);
+/* Confusion counts of one point: m[true][pred]. */
+int model_confusion(struct db *db, int64_t run, const struct eval_point *p,
+		    int64_t m[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES]);
+
+/* Predictions: one split of one run, filtered and ordered. */
+enum pred_order {
+	ORDER_POST,        /* post id */
+	ORDER_CONF_WRONG,  /* misclassified only, highest prob_pred first */
+	ORDER_LOW_TRUE,    /* lowest probability of the true label first */
+};
+struct pred_query {
+	int64_t run;
+	char split[10];    /* "validate" or "test" */
+	int label;         /* true class, -1 any */
+	int pred;          /* predicted class, -1 any */
+	int wrong;         /* misclassified only */
+	enum pred_order order;
+	char search[128];  /* title substring (case-insensitive ASCII), "" none */
+};
+struct pred_row {
+	char *post_id, *title;
+	int label, pred;
+	double prob_pred, prob_label;
+};
+struct pred_list {
+	struct pred_row *v;
+	size_t n, alloc;
+};
+int model_pred_count(struct db *db, const struct pred_query *q, int64_t *out);
+/* One page: at most `limit` rows from `offset`; never the whole split. */
+int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, int limit,
+		    struct pred_list *out);
+void pred_list_release(struct pred_list *l);
+
+/* One post with its labels, image and (when run > 0) prediction. */
+struct post_detail {
+	char *id, *title, *subreddit, *author, *domain, *split;
+	int label[3];          /* 2-, 3-, 6-way; -1 if NULL */
+	char label_name[3][48];
+	int64_t score, num_comments, created_utc;
+	char *img_status, *img_reason, *img_sha256, *img_format;
+	int64_t img_width, img_height;
+	int has_image_row;
+	int has_pred, pred, true_label;
+	int nprobs;
+	double probs[MODEL_MAX_CLASSES];
+	struct classes cls;    /* the run's label scheme */
+};
+int model_post(struct db *db, int64_t run, const char *post_id, struct post_detail *out);
+void post_detail_release(struct post_detail *p);
+
+/* Posts where runs[0..n) disagree on one split: each row's preds in run order. */
+struct disagree_row {
+	char *post_id, *title;
+	int label;
+	int pred[6];
+};
+struct disagree_list {
+	struct disagree_row *v;
+	size_t n, alloc;
+};
+int model_disagree_count(struct db *db, const int64_t *runs, int n, const char *split,
+			 int64_t *out);
+int model_disagree_page(struct db *db, const int64_t *runs, int n, const char *split,
+			int64_t offset, int limit, struct disagree_list *out);
+void disagree_list_release(struct disagree_list *l);
+
+/* PRAGMA data_version: changes when another connection commits. */
+int model_data_version(struct db *db, int64_t *out);
+
+/* How many rows deleting a run removes (epochs, predictions). */
+int model_run_rows(struct db *db, int64_t run, int64_t *epochs, int64_t *predictions);
+/*
+ * Deletes a run and its rows (ON DELETE CASCADE) through a separate
+ * read-write connection to db_path, then its checkpoint folder
+ * <cache_dir>/runs/<id>/ if present. Returns 0 or -1 (message printed).
+ */
+int model_delete_run(const char *db_path, const char *cache_dir, int64_t run);
+
+#endif
