@@ -200,12 +200,9 @@ int model_settings(struct db *db, int64_t run, struct kv_list *out)
 	}
 	db_finalize(st);
 	if (db_prepare(db, &st, "SELECT j.key, j.value FROM runs r, json_each(r.config) j"
-				" WHERE r.id = ? AND j.type NOT IN ('object', 'array')"
-				" UNION ALL SELECT j.key, j.value FROM runs r, json_each(r.config) j"
-				" WHERE r.id = ? AND j.type IN ('object', 'array') ORDER BY 1"))
+				" WHERE r.id = ? ORDER BY j.key"))
 		return -1;
 	db_bind_int(st, 1, run);
-	db_bind_int(st, 2, run);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct strbuf k = STRBUF_INIT;
 		sb_addf(&k, "config.%s", db_column_text(st, 0));
@@ -335,8 +332,8 @@ int model_eval_points(struct db *db, int64_t run, int64_t best_epoch, struct eva
 	size_t i;
 	int found = 0;
 	memset(out, 0, sizeof(*out));
-	if (db_prepare(db, &st, "SELECT epoch, split FROM confusion WHERE run_id = ?"
-				" UNION SELECT epoch, split FROM class_metrics WHERE run_id = ?"
+	if (db_prepare(db, &st, "SELECT epoch, split FROM (SELECT epoch, split FROM confusion WHERE run_id = ?"
+				" UNION SELECT epoch, split FROM class_metrics WHERE run_id = ?)"
 				" ORDER BY split = 'test', epoch, split"))
 		return -1;
 	db_bind_int(st, 1, run);

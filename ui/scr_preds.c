@@ -63,39 +63,37 @@ static const char *class_name(const struct preds_screen *s, int c)
 static void preds_draw(struct app *app, struct screen *base)
 {
 	struct preds_screen *s = (struct preds_screen *)base;
-	char filt[256] = "", tw;
-	int y, title_w, i;
+	char filt[512] = "", num[16];
+	int y, title_w;
 	size_t k;
 	if (s->q.wrong)
 		strcat(filt, " misclassified");
 	if (s->q.label >= 0)
-		snprintf(filt + strlen(filt), sizeof(filt) - strlen(filt), " true=%d", s->q.label);
+		snprintf(filt + strlen(filt), sizeof(filt) - strlen(filt), " true=%d %s", s->q.label,
+			 class_name(s, s->q.label));
 	if (s->q.pred >= 0)
-		snprintf(filt + strlen(filt), sizeof(filt) - strlen(filt), " pred=%d", s->q.pred);
+		snprintf(filt + strlen(filt), sizeof(filt) - strlen(filt), " pred=%d %s", s->q.pred,
+			 class_name(s, s->q.pred));
 	if (s->q.order == ORDER_CONF_WRONG)
 		strcat(filt, " confidently-wrong-first");
 	if (s->q.order == ORDER_LOW_TRUE)
 		strcat(filt, " lowest-true-prob-first");
 	if (s->q.search[0])
 		snprintf(filt + strlen(filt), sizeof(filt) - strlen(filt), " title~\"%.60s\"", s->q.search);
-	ui_title(app, "mmdb predictions  run %lld %s  %s split  %lld posts%s%s", (long long)s->q.run,
-		 s->r.name ? s->r.name : "", s->q.split, (long long)s->count, filt[0] ? "  filter:" : "", filt);
-	(void)tw;
-	if (s->q.label >= 0 || s->q.pred >= 0) {
-		ui_attr(PAIR_DIM, A_NORMAL);
-		ui_textf(1, 0, COLS, "true: %s   predicted: %s", s->q.label >= 0 ? class_name(s, s->q.label) : "any",
-			 s->q.pred >= 0 ? class_name(s, s->q.pred) : "any");
-		ui_attr_off();
-	}
-	title_w = COLS - 62;
+	ui_title(app, "mmdb predictions  run %lld %s  %s split  %lld posts", (long long)s->q.run,
+		 s->r.name ? s->r.name : "", s->q.split, (long long)s->count);
+	ui_attr(PAIR_DIM, A_NORMAL);
+	ui_textf(1, 0, COLS, "filter:%s", filt[0] ? filt : " none");
+	ui_attr_off();
+	title_w = COLS - 56;
 	ui_attr(0, A_BOLD | A_UNDERLINE);
 	ui_text_pad(2, 0, COLS, "");
-	ui_text(2, 0, 10, "POST");
-	ui_text(2, 11, 16, "TRUE");
-	ui_text(2, 28, 16, "PREDICTED");
-	ui_text(2, 45, 16, "P(pred)");
-	ui_text(2, 56, 6, "P(true)");
-	ui_text(2, 62, title_w, " TITLE");
+	ui_text(2, 0, 8, "POST");
+	ui_text(2, 9, 14, "TRUE");
+	ui_text(2, 24, 14, "PREDICTED");
+	ui_text(2, 39, 10, "P(pred)");
+	ui_text(2, 50, 5, "P(tr)");
+	ui_text(2, 56, title_w, "TITLE");
 	ui_attr_off();
 	if (!s->count)
 		ui_text(4, 0, COLS, "no predictions match (x clears the filters)");
@@ -103,25 +101,22 @@ static void preds_draw(struct app *app, struct screen *base)
 		const struct pred_row *p = &s->page.v[k];
 		int64_t idx = s->page_top + (int64_t)k;
 		int sel = idx == s->cur, wrong = p->pred != p->label;
-		char num[16];
 		ui_attr(sel ? PAIR_SEL : 0, sel ? A_REVERSE : A_NORMAL);
 		ui_text_pad(y, 0, COLS, "");
-		ui_text(y, 0, 10, p->post_id);
-		ui_textf(y, 11, 16, "%d %s", p->label, class_name(s, p->label));
+		ui_text(y, 0, 8, p->post_id);
+		ui_textf(y, 9, 14, "%d %s", p->label, class_name(s, p->label));
 		if (wrong && !sel)
 			ui_attr(PAIR_BAD, A_BOLD);
-		ui_textf(y, 28, 16, "%d %s", p->pred, class_name(s, p->pred));
+		ui_textf(y, 24, 14, "%d %s", p->pred, class_name(s, p->pred));
 		ui_attr(sel ? PAIR_SEL : PAIR_SERIES, sel ? A_REVERSE : A_NORMAL);
-		ui_bar(y, 45, 6, p->prob_pred);
+		ui_bar(y, 39, 5, p->prob_pred);
 		ui_attr(sel ? PAIR_SEL : 0, sel ? A_REVERSE : A_NORMAL);
-		ui_text(y, 51, 5, fmt_num(num, sizeof(num), "%.2f", p->prob_pred));
-		ui_text_right(y, 56, 5, fmt_num(num, sizeof(num), "%.2f", p->prob_label));
-		ui_text(y, 63, title_w - 1, p->title);
+		ui_text(y, 45, 4, fmt_num(num, sizeof(num), "%.2f", p->prob_pred));
+		ui_text(y, 50, 5, fmt_num(num, sizeof(num), "%.2f", p->prob_label));
+		ui_text(y, 56, title_w, p->title);
 		ui_attr_off();
 	}
-	i = 0;
-	ui_hints(app, "Enter post  v split  m wrong  t/p class  w conf-wrong  l low-true  / search  x clear  ? help  q back");
-	(void)i;
+	ui_hints(app, "Enter post  v split  m wrong  t/p class  w l order  / search  x clear  ? help  q back");
 }
 
 static int preds_key(struct app *app, struct screen *base, enum action a)

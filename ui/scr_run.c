@@ -88,7 +88,7 @@ static void draw_overview(struct app *app, struct run_screen *s)
 {
 	const struct run_row *r = &s->r;
 	const struct epoch_row *t = NULL;
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32], d[32], f[32];
 	int y = 3, x = 0, rows, n;
 	size_t i;
 	int64_t last = -1;
@@ -128,7 +128,7 @@ static void draw_overview(struct app *app, struct run_screen *s)
 			 fmt_num(b, sizeof(b), "%.4f", bv ? bv->f1 : NAN),
 			 fmt_num(c, sizeof(c), "%.4f", bv ? bv->acc : NAN),
 			 t ? "" : " (none yet)", fmt_num(d, sizeof(d), "%.4f", t ? t->acc : NAN),
-			 fmt_num(a, sizeof(a), "%.4f", t ? t->f1 : NAN));
+			 fmt_num(f, sizeof(f), "%.4f", t ? t->f1 : NAN));
 		ui_attr_off();
 	}
 	y++;
@@ -212,7 +212,7 @@ static void point_line(struct run_screen *s, int y)
 static void draw_classes(struct app *app, struct run_screen *s)
 {
 	int i, y = 4;
-	char a[24], b[24], c[24];
+	char a[24], b[24], c[24], d[24];
 	(void)app;
 	point_line(s, 2);
 	if (!s->points.n)
@@ -225,7 +225,7 @@ static void draw_classes(struct app *app, struct run_screen *s)
 		ui_textf(y, 0, 26, "%3d %s", i, s->cls.name[i]);
 		ui_textf(y, 26, 40, "%9s %7s %7s %8s", fmt_num(a, sizeof(a), "%.4f", r->precision),
 			 fmt_num(b, sizeof(b), "%.4f", r->recall), fmt_num(c, sizeof(c), "%.4f", r->f1),
-			 r->support >= 0 ? fmt_num(a, sizeof(a), "%.0f", (double)r->support) : "-");
+			 r->support >= 0 ? fmt_num(d, sizeof(d), "%.0f", (double)r->support) : "-");
 		ui_attr(PAIR_SERIES, A_BOLD);
 		ui_bar(y, 62, COLS - 63 > 30 ? 30 : COLS - 63, r->f1);
 		ui_attr_off();
@@ -243,8 +243,7 @@ static void draw_confusion(struct app *app, struct run_screen *s)
 	if (cw > 12)
 		cw = 12;
 	ui_attr(PAIR_DIM, A_NORMAL);
-	ui_text(3, 0, COLS, "rows: true class, columns: predicted; count and share of the row. "
-			    "Enter: the run's predictions in the cell");
+	ui_text(3, 0, COLS, "rows: true class, columns: predicted, count and row share; Enter: its posts");
 	ui_attr_off();
 	for (j = 0; j < n; j++) {
 		ui_attr(0, j == s->col ? A_BOLD | A_UNDERLINE : A_BOLD);

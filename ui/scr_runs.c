@@ -32,7 +32,7 @@ static const struct {
 	[C_TESTACC] = { "tstAcc", 6, 1, 95 },
 	[C_TESTF1] = { "tstF1", 6, 1, 94 },
 	[C_TIME] = { "TIME", 6, 1, 93 },
-	[C_TAGS] = { "TAGS", 12, 0, 30 },
+	[C_TAGS] = { "TAGS", 12, 0, 45 },
 	[C_CREATED] = { "CREATED", 16, 0, 10 },
 };
 
@@ -264,6 +264,11 @@ static void layout(struct runs_screen *s)
 		s->visible[low] = 0;
 	}
 	s->name_w = cols[C_NAME].width + (COLS - total > 0 ? COLS - total : 0);
+	/* Tags only when the name still gets a fair share. */
+	if (s->visible[C_TAGS] && s->name_w < 20) {
+		s->visible[C_TAGS] = 0;
+		s->name_w += cols[C_TAGS].width + 1;
+	}
 	if (s->name_w > 40 && s->visible[C_TAGS]) /* spare room goes to tags, then name */
 		s->name_w = 40;
 }
@@ -410,7 +415,9 @@ static int runs_key(struct app *app, struct screen *base, enum action a)
 		do
 			s->sort = (s->sort + (a == ACT_SORT_NEXT ? 1 : NCOLS - 1)) % NCOLS;
 		while (!s->visible[s->sort]);
-		s->desc = s->sort >= C_VALF1 && s->sort <= C_TESTF1;
+		/* Numbers and dates start with the largest; text with A. */
+		s->desc = s->sort == C_ID || s->sort == C_EPOCHS || (s->sort >= C_VALF1 && s->sort <= C_TIME) ||
+			  s->sort == C_CREATED;
 		break;
 	case ACT_SORT_INVERT: s->desc = !s->desc; break;
 	case ACT_FILTER: app_prompt(app, PROMPT_FILTER, "filter runs:", s->filter); return K_NONE;
