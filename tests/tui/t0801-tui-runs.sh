@@ -7,6 +7,20 @@
 fill_db
 mkdir -p "$MMDB_CACHE/runs/4" && echo x >"$MMDB_CACHE/runs/4/last.pt"
 start_tui 100 30
+# The values the checks compare against, in one query.
+IFS=, read -r maxid best worst nconcat ncompleted nbaseline f6 f5 ndis <<EOF
+$(rows "SELECT (SELECT max(id) FROM runs) AS a,
+  (SELECT id FROM run_summary ORDER BY best_val_f1 DESC LIMIT 1) AS b,
+  (SELECT id FROM run_summary WHERE best_val_f1 IS NOT NULL ORDER BY best_val_f1 LIMIT 1) AS c,
+  (SELECT count(*) FROM runs WHERE fusion = 'concat' OR name LIKE '%concat%') AS d,
+  (SELECT count(*) FROM runs WHERE status = 'completed') AS e,
+  (SELECT count(*) FROM run_tags WHERE tag = 'baseline') AS f,
+  (SELECT printf('%.3f', f1) FROM class_metrics WHERE run_id = 6 AND split = 'test' AND label = 1) AS g,
+  (SELECT printf('%.3f %+.3f', c5.f1, c5.f1 - c6.f1) FROM class_metrics c5, class_metrics c6
+    WHERE c5.run_id = 5 AND c6.run_id = 6 AND c5.split = 'test' AND c6.split = 'test' AND c5.label = 1 AND c6.label = 1) AS h,
+  (SELECT count(*) FROM predictions a JOIN predictions b ON b.post_id = a.post_id AND b.run_id = 5
+    WHERE a.run_id = 6 AND a.split = 'validate' AND a.pred <> b.pred) AS i")
+EOF
 check_screen "the runs screen opens" "mmdb runs  6 of 6"
 
 # Every run's row shows its id, name, status and best validation / test metrics.
@@ -20,33 +34,28 @@ while IFS=, read -r id name status f1 acc; do
 	grep -Eq "^ +$id +$status +$name .* $f1 .* $acc " "$T/pane" || { bad=1; echo "    no row for run $id: $name $status $f1 $acc"; }
 done <"$T/want"
 if [ $bad = 0 ]; then ok "each run's row matches run_summary"; else fail "each run's row matches run_summary"; sed 's/^/    | /' "$T/pane"; fi
-check_eq "rows are sorted by id, newest first" "$(sed -n 3p "$T/pane" | awk '{print $1}')" "$(q 'SELECT max(id) FROM runs')"
+check_eq "rows are sorted by id, newest first" "$(sed -n 3p "$T/pane" | awk '{print $1}')" "$maxid"
 
 # Sorting: > walks the columns until validation F1; best first.
 i=0
 while [ $i -lt 16 ] && ! screen | grep -q "sort: valF1"; do keys '>'; sleep 0.1; i=$((i + 1)); done
 check_screen "sort by validation F1" "sort: valF1 desc"
-best=$(q "SELECT id FROM run_summary ORDER BY best_val_f1 DESC LIMIT 1")
 check_eq "best validation F1 first" "$(screen | sed -n 3p | awk '{print $1}')" "$best"
 keys I
 check_screen "I inverts the order" "sort: valF1 asc"
-worst=$(q "SELECT id FROM run_summary WHERE best_val_f1 IS NOT NULL ORDER BY best_val_f1 LIMIT 1")
 check_eq "lowest validation F1 first (NULLs last)" "$(screen | sed -n 3p | awk '{print $1}')" "$worst"
 
 # Filters.
 keys /; type_text concat; keys Enter
-n=$(q "SELECT count(*) FROM runs WHERE fusion = 'concat' OR name LIKE '%concat%'")
-check_screen "text filter" "mmdb runs  $n of 6 .*filter: /concat"
+check_screen "text filter" "mmdb runs  $nconcat of 6 .*filter: /concat"
 keys x
 check_screen "x clears the filter" "mmdb runs  6 of 6  sort"
 keys s
 check_screen "status filter: running" "0 of 6 .*status=running"
 keys s
-n=$(q "SELECT count(*) FROM runs WHERE status = 'completed'")
-check_screen "status filter: completed" "$n of 6 .*status=completed"
+check_screen "status filter: completed" "$ncompleted of 6 .*status=completed"
 keys x t; type_text baseline; keys Enter
-n=$(q "SELECT count(*) FROM run_tags WHERE tag = 'baseline'")
-check_screen "tag filter" "$n of 6 .*tag=baseline"
+check_screen "tag filter" "$nbaseline of 6 .*tag=baseline"
 keys x
 
 # Help lists this screen's keys; any key closes it.
@@ -69,13 +78,10 @@ check_no_screen "compare: equal settings hidden" "^optimizer "
 keys 2
 check_screen "compare: curves with a legend per run" "#6 sum-lr5e-05-6.*#5 max-lr3e-05-5"
 keys 3
-f6=$(q "SELECT printf('%.3f', f1) FROM class_metrics WHERE run_id = 6 AND split = 'test' AND label = 0")
-f5=$(q "SELECT printf('%.3f %+.3f', c5.f1, c5.f1 - c6.f1) FROM class_metrics c5, class_metrics c6 WHERE c5.run_id = 5 AND c6.run_id = 6 AND c5.split = 'test' AND c6.split = 'test' AND c5.label = 0 AND c6.label = 0")
 f5=$(printf '%s' "$f5" | sed 's/+/[+]/g')
-check_screen "compare: per-class F1 with deltas" "^0 true +$f6 +$f5"
+check_screen "compare: per-class F1 with deltas" "^1 satire/parody +$f6 +$f5"
 keys 4
-n=$(q "SELECT count(*) FROM predictions a JOIN predictions b ON b.post_id = a.post_id AND b.run_id = 5 WHERE a.run_id = 6 AND a.split = 'validate' AND a.pred <> b.pred")
-check_screen "compare: posts where the runs disagree" "^$n posts of the validate split where"
+check_screen "compare: posts where the runs disagree" "^$ndis posts of the validate split where"
 keys q
 check_screen "q goes back to the runs" "mmdb runs  6 of 6"
 
@@ -90,9 +96,8 @@ check_screen "asks again" "delete run 4 "
 keys y
 check_screen "y deletes" "deleted run 4"
 check_screen "the list shrinks" "mmdb runs  5 of 5"
-check_eq "run 4 is gone" "$(q 'SELECT count(*) FROM runs WHERE id = 4')" "0"
-check_eq "its epochs are gone" "$(q 'SELECT count(*) FROM epochs WHERE run_id = 4')" "0"
-check_eq "its tags are gone" "$(q 'SELECT count(*) FROM run_tags WHERE run_id = 4')" "0"
+check_eq "run 4, its epochs and tags are gone; others stay" \
+	"$(rows "SELECT (SELECT count(*) FROM runs WHERE id = 4) AS a, (SELECT count(*) FROM epochs WHERE run_id = 4) AS b, (SELECT count(*) FROM run_tags WHERE run_id = 4) AS c, (SELECT count(*) > 0 FROM epochs WHERE run_id = 5) AS d")" "0,0,0,1"
 check_status "its checkpoint folder is gone" 1 test -e "$MMDB_CACHE/runs/4"
 
 keys q
