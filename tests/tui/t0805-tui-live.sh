@@ -1,0 +1,55 @@
+#!/bin/sh
+# mmdb tui while another process trains: new epochs of a running run appear
+# without a key press; the runs screen shows the live epoch; resizing keeps
+# the screen usable (and says so below 80x24); a run deleted while shown
+# takes the screen back to the runs.
+. "$(dirname "$0")/lib-tui.sh"
+
+fill_db
+"$MMDB" sql --write "INSERT INTO runs(id, name, status, epochs, epochs_done, progress, fusion, lr, started_at)
+  VALUES (100, 'live-run', 'running', 10, 0, 0.0, 'max', 1e-5, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))" >/dev/null
+
+start_tui 100 30 --interval 0.2
+check_screen "the running run shows its live epoch" "^ +100 run 0/10 0% +live-run"
+keys Home Enter
+check_screen "its run screen opens" "mmdb run 100  live-run  \[running, epoch 0 of 10\]"
+check_screen "no epochs yet" "no epochs recorded yet"
+
+# Another process records three epochs, as a training run does.
+(
+	for e in 1 2 3; do
+		"$MMDB" sql --write "
+		INSERT INTO epochs(run_id, epoch, split, loss, accuracy, f1) VALUES
+		  (100, $e, 'train', 1.0 / $e, 0.5 + $e / 100.0, 0.5),
+		  (100, $e, 'validate', 1.5 / $e, 0.4 + $e / 100.0, 0.4 + $e / 50.0);
+		UPDATE runs SET epochs_done = $e, progress = $e / 10.0, best_epoch = $e, heartbeat_at = $e WHERE id = 100;" >/dev/null
+	done
+) &
+writer=$!
+check_screen "epoch 1 appears without a key" "^ +1 +1.0000 +1.5000 " 15
+check_screen "epoch 3 appears without a key" "^ +3 +0.3333 +0.5000 " 20
+wait $writer
+check_screen "the title follows the live epoch" "running, epoch 3 of 10"
+check_screen "the best epoch line follows" "best epoch 3: val F1 0.4600"
+keys 2
+check_screen "the charts have the new points" "^ +1.500│"
+keys q
+check_screen "the runs screen shows the new epoch and progress" "^ +100 run 3/10 30% +live-run"
+
+# Resize: 80x24 still draws the table; smaller says what it needs.
+tm resize-window -t tui -x 80 -y 24
+check_screen "80x24: the runs table" "^ +100 run 3/10 30% +live-"
+check_eq "80x24: the pane is 80 columns" "$(tm display-message -p -t tui '#{pane_width}x#{pane_height}')" "80x24"
+check_screen "80x24: the key hints on the last line" "^Enter open"
+tm resize-window -t tui -x 60 -y 20
+check_screen "60x20: says it needs 80x24" "needs at least 80x24; this terminal is 60x20"
+tm resize-window -t tui -x 120 -y 40
+check_screen "120x40: the wider table has the tags column" "TAGS"
+check_screen "120x40: rows drawn again" "^ +100 run 3/10"
+
+# A run deleted while its screen is shown.
+keys Home Enter
+check_screen "run 100 shown again" "mmdb run 100 "
+"$MMDB" sql --write "DELETE FROM runs WHERE id = 100" >/dev/null
+check_screen "a deleted run goes back to the runs, saying why" "run 100 no longer exists" 10
+check_screen "the runs screen without it" "mmdb runs  6 of 6"
