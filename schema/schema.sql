@@ -244,3 +244,6 @@ LEFT JOIN label_names ln ON ln.scheme = r.label AND ln.label = p.label
 LEFT JOIN label_names pn ON pn.scheme = r.label AND pn.label = p.pred
 LEFT JOIN images i ON i.post_id = p.post_id
 /* prediction_posts(run_id,split,post_id,label,label_name,pred,pred_name,correct,prob_pred,prob_label,probs,title,subreddit,label_2way,label_3way,label_6way,image_status,image_sha256) */;
+CREATE INDEX epochs_run_split ON epochs(run_id, split, epoch);
+CREATE INDEX predictions_post ON predictions(run_id, split, post_id);
+CREATE INDEX predictions_label_prob ON predictions(run_id, split, prob_label);

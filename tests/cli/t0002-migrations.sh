@@ -17,8 +17,9 @@ v=1
 while [ "$v" -lt "$cur" ]; do
 	db="$T/v$v.db"
 	"$MMDB" -q --db "$db" init --to "$v"
-	check_eq "database at version $v" "$(MMDB_DB=$db q 'PRAGMA user_version')" "$v"
-	MMDB_DB=$db "$MMDB" -q sql --write "INSERT INTO datasets(name) VALUES ('kept-$v')"
+	# sqlite3 here: mmdb sql refuses (or migrates) a database older than itself.
+	check_eq "database at version $v" "$(sqlite3 "$db" 'PRAGMA user_version')" "$v"
+	sqlite3 "$db" "INSERT INTO datasets(name) VALUES ('kept-$v')"
 	check_status "version $v migrates to $cur" 0 "$MMDB" --db "$db" init
 	check_eq "version $v reaches $cur" "$(MMDB_DB=$db q 'PRAGMA user_version')" "$cur"
 	check_eq "rows survive migration from $v" "$(MMDB_DB=$db q "SELECT name FROM datasets WHERE name='kept-$v'")" "kept-$v"
