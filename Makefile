@@ -37,7 +37,7 @@ ifneq ($(DEPS_PREFIX),)
 CPPFLAGS += -I$(DEPS_PREFIX)/include
 LDFLAGS  += -L$(DEPS_PREFIX)/lib -Wl,-rpath,$(abspath $(DEPS_PREFIX)/lib)
 endif
-LIBS = -lsqlite3 -lcurl -larchive -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm
+LIBS = -lsqlite3 -lcurl -lcrypto -larchive -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm
 
 ifeq ($(V),1)
 Q =
@@ -107,7 +107,7 @@ schema/schema.sql: $(MIGRATIONS) mmdb
 
 # Everything the build and the tests need: Debian packages and a project venv
 # holding PyTorch's libtorch (CPU build) and the reference implementations.
-APT_PKGS = build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libarchive-dev \
+APT_PKGS = build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libncurses-dev libcmocka-dev libturbojpeg0-dev libpng-dev libgif-dev libwebp-dev \
 	libutf8proc-dev tmux python3-venv bzip2 xz-utils zstd zip unzip
 PIP_PKGS = torch==2.13.0 numpy pillow scikit-learn

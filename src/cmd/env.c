@@ -4,6 +4,7 @@
  */
 #include "cmds.h"
 #include "../db.h"
+#include "../fetch.h"
 #include "../output.h"
 #include "../torch/mt.h"
 #include "../util.h"
@@ -58,6 +59,7 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	table_cell_int(t, 1, db_schema_version());
 	ROW("libtorch", mt_torch_version());
 	ROW("ncurses", tui_curses_version());
+	ROW("libcurl", fetch_lib_version());
 	ROW("cuda", ndev ? "available" : "not available");
 	ROW("cuda_devices", NULL);
 	table_cell_int(t, 1, ndev);
