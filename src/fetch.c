@@ -453,12 +453,11 @@ static void finish(struct fetcher *f, struct req *r, CURLcode code)
 		f->running = r->run_next;
 	if (r->run_next)
 		r->run_next->run_prev = r->run_prev;
-	easy_put(f, r->easy);
-	r->easy = NULL;
 	r->host->active--;
 	f->active--;
 	ready_push(f, r->host);
-	f->done(r->tag, &res);
+	f->done(r->tag, &res); /* before the reset: res points into the handle */
+	easy_put(f, r->easy);
 	req_free(r);
 }
 

@@ -20,7 +20,7 @@
 
 /* ---- formats ---------------------------------------------------------- */
 
-const char *img_format_name(int fmt)
+const char *imgcache_format_name(int fmt)
 {
 	switch (fmt) {
 	case IMG_JPEG: return "jpeg";
@@ -31,7 +31,7 @@ const char *img_format_name(int fmt)
 	return NULL;
 }
 
-int img_sniff(const unsigned char *b, size_t n)
+int imgcache_sniff(const unsigned char *b, size_t n)
 {
 	if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
 		return IMG_JPEG;
@@ -41,7 +41,7 @@ int img_sniff(const unsigned char *b, size_t n)
 		return IMG_GIF;
 	if (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4))
 		return IMG_WEBP;
-	return IMG_NONE;
+	return IMG_UNKNOWN;
 }
 
 static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
@@ -92,7 +92,7 @@ static int jpeg_dims(const unsigned char *b, size_t n, int *w, int *h)
 	}
 }
 
-int img_header_dims(int fmt, const unsigned char *b, size_t n, int *w, int *h)
+int imgcache_header_dims(int fmt, const unsigned char *b, size_t n, int *w, int *h)
 {
 	*w = *h = 0;
 	switch (fmt) {
@@ -167,28 +167,28 @@ static int trailer_ok(int fmt, const unsigned char *head, size_t head_n, const u
 	return 0;
 }
 
-int img_probe(const unsigned char *head, size_t head_n, const unsigned char *tail, size_t tail_n,
-	      uint64_t total, struct img_info *info)
+int imgcache_probe(const unsigned char *head, size_t head_n, const unsigned char *tail, size_t tail_n,
+	      uint64_t total, struct imgcache_info *info)
 {
 	int r;
 	memset(info, 0, sizeof(*info));
-	info->format = img_sniff(head, head_n);
-	if (info->format == IMG_NONE) {
+	info->format = imgcache_sniff(head, head_n);
+	if (info->format == IMG_UNKNOWN) {
 		info->why = total ? "not an image (no JPEG, PNG, GIF or WebP signature)" : "empty body";
-		return IMG_NOT_IMAGE;
+		return IMGC_NOT_IMAGE;
 	}
-	r = img_header_dims(info->format, head, head_n, &info->width, &info->height);
+	r = imgcache_header_dims(info->format, head, head_n, &info->width, &info->height);
 	if (r > 0 && head_n < total)
-		return IMG_NEED_MORE;
+		return IMGC_NEED_MORE;
 	if (r) {
 		info->why = r > 0 ? "truncated header" : "malformed header";
-		return IMG_CORRUPT;
+		return IMGC_CORRUPT;
 	}
 	if (!trailer_ok(info->format, head, head_n, tail, tail_n, total)) {
 		info->why = "truncated (no end-of-image marker)";
-		return IMG_CORRUPT;
+		return IMGC_CORRUPT;
 	}
-	return IMG_OK;
+	return IMGC_OK;
 }
 
 /*
@@ -200,7 +200,7 @@ static const char *const placeholder_sha[] = {
 	"9b5936f4006146e4e1e9025b474c02863c0b5614132ad40db4b925a10e8bfbb9",
 };
 
-int img_is_placeholder(const char *sha, int fmt, int w, int h)
+int imgcache_is_placeholder(const char *sha, int fmt, int w, int h)
 {
 	size_t i;
 	for (i = 0; sha && i < ARRAY_SIZE(placeholder_sha); i++)
@@ -226,6 +226,14 @@ static EVP_MD_CTX *digest_new(void)
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		die("cannot initialise SHA-256");
 	return md;
+}
+
+void imgcache_hash_buf(const void *data, size_t n, char hex[65])
+{
+	EVP_MD_CTX *md = digest_new();
+	EVP_DigestUpdate(md, data, n);
+	digest_hex(md, hex);
+	EVP_MD_CTX_free(md);
 }
 
 int imgcache_hash_file(const char *path, char hex[65], uint64_t *size)
@@ -445,13 +453,13 @@ uint64_t imgcache_writer_size(const struct imgcache_writer *w)
 	return w->size;
 }
 
-int imgcache_writer_probe(struct imgcache_writer *w, struct img_info *info)
+int imgcache_writer_probe(struct imgcache_writer *w, struct imgcache_info *info)
 {
-	int v = img_probe(w->head, w->head_n, w->tail, w->tail_n, w->size, info);
+	int v = imgcache_probe(w->head, w->head_n, w->tail, w->tail_n, w->size, info);
 	unsigned char *all;
 	size_t got = 0;
 
-	if (v != IMG_NEED_MORE)
+	if (v != IMGC_NEED_MORE)
 		return v;
 	/* The frame header lies beyond the kept head (large EXIF or ICC data). */
 	all = xmalloc(w->size);
@@ -464,11 +472,11 @@ int imgcache_writer_probe(struct imgcache_writer *w, struct img_info *info)
 		}
 		got += (size_t)r;
 	}
-	v = img_probe(all, got, w->tail, w->tail_n, w->size, info);
+	v = imgcache_probe(all, got, w->tail, w->tail_n, w->size, info);
 	free(all);
-	if (v == IMG_NEED_MORE) {
+	if (v == IMGC_NEED_MORE) {
 		info->why = "truncated header";
-		v = IMG_CORRUPT;
+		v = IMGC_CORRUPT;
 	}
 	return v;
 }

@@ -9,32 +9,35 @@
  * It also knows image formats by their magic bytes (never by file name),
  * reads width and height from the headers, checks that the bytes are
  * structurally whole (trailer present), and recognises imgur's "removed"
- * placeholder. Hashing uses OpenSSL's SHA-256 (libcrypto is included here
+ * placeholder. These header checks are cheap and run on every stored image;
+ * the full decode is image.h's (mmdb images verify). Hashing uses OpenSSL's SHA-256 (libcrypto is included here
  * only).
  */
 #ifndef MMDB_IMGCACHE_H
 #define MMDB_IMGCACHE_H
 
+#include "image.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-enum img_format { IMG_NONE = 0, IMG_JPEG, IMG_PNG, IMG_GIF, IMG_WEBP };
+/* Formats are image.h's enum img_format (IMG_UNKNOWN, IMG_JPEG, ...). */
 
-/* "jpeg", "png", "gif", "webp"; NULL for IMG_NONE. */
-const char *img_format_name(int fmt);
+/* "jpeg", "png", "gif", "webp"; NULL for IMG_UNKNOWN. */
+const char *imgcache_format_name(int fmt);
 
-/* The format from the first bytes (at least 12 are needed for WebP); IMG_NONE if unknown. */
-int img_sniff(const unsigned char *buf, size_t n);
+/* The format from the first bytes (at least 12 are needed for WebP); IMG_UNKNOWN if unknown. */
+int imgcache_sniff(const unsigned char *buf, size_t n);
 
 /*
  * Width and height from the image header in buf (the start of the file).
  * Returns 0 with *w, *h set; 1 when buf ends before the dimensions (hand it
  * more bytes); -1 when the header is malformed. Prints nothing.
  */
-int img_header_dims(int fmt, const unsigned char *buf, size_t n, int *w, int *h);
+int imgcache_header_dims(int fmt, const unsigned char *buf, size_t n, int *w, int *h);
 
 /* 1 when (sha256, format, width, height) is a known "image removed" placeholder. */
-int img_is_placeholder(const char *sha256_hex, int fmt, int w, int h);
+int imgcache_is_placeholder(const char *sha256_hex, int fmt, int w, int h);
 
 /*
  * What a whole file's bytes are, from its head (first bytes), tail (last
@@ -43,20 +46,22 @@ int img_is_placeholder(const char *sha256_hex, int fmt, int w, int h);
  * PNG's IEND chunk, GIF's trailer, WebP's RIFF length): a cheap check for
  * truncation, not a decode.
  */
-enum img_verdict {
-	IMG_OK = 0,        /* a whole image of a known format */
-	IMG_NOT_IMAGE,     /* no image magic (HTML, text, ...) */
-	IMG_CORRUPT,       /* image magic, but a bad header or a missing trailer */
-	IMG_NEED_MORE,     /* the dimensions lie beyond head: probe again with more */
+enum imgcache_verdict {
+	IMGC_OK = 0,        /* a whole image of a known format */
+	IMGC_NOT_IMAGE,     /* no image magic (HTML, text, ...) */
+	IMGC_CORRUPT,       /* image magic, but a bad header or a missing trailer */
+	IMGC_NEED_MORE,     /* the dimensions lie beyond head: probe again with more */
 };
-struct img_info {
+struct imgcache_info {
 	int format;        /* enum img_format */
 	int width, height; /* 0 when unknown */
-	const char *why;   /* for IMG_CORRUPT/IMG_NOT_IMAGE: a static reason */
+	const char *why;   /* for IMGC_CORRUPT/IMGC_NOT_IMAGE: a static reason */
 };
-int img_probe(const unsigned char *head, size_t head_n, const unsigned char *tail, size_t tail_n,
-	      uint64_t total, struct img_info *info);
+int imgcache_probe(const unsigned char *head, size_t head_n, const unsigned char *tail, size_t tail_n,
+	      uint64_t total, struct imgcache_info *info);
 
+/* SHA-256 of n bytes in lower-case hex. */
+void imgcache_hash_buf(const void *data, size_t n, char hex[65]);
 /* SHA-256 of a whole file in lower-case hex; 0 or error(). */
 int imgcache_hash_file(const char *path, char hex[65], uint64_t *size);
 
@@ -79,7 +84,7 @@ int imgcache_has(struct imgcache *c, const char *sha256_hex);
 /* The number of files in tmp/ (0 after a clean run); -1 on error. */
 int imgcache_tmp_count(struct imgcache *c);
 
-/* Head and tail bytes kept by a writer for img_probe(). */
+/* Head and tail bytes kept by a writer for imgcache_probe(). */
 #define IMGCACHE_HEAD 65536
 #define IMGCACHE_TAIL 1024
 
@@ -94,9 +99,9 @@ uint64_t imgcache_writer_size(const struct imgcache_writer *w);
 /*
  * Probes the bytes written so far as a whole file (reading the temporary
  * file back when the dimensions lie beyond the kept head). Fills info;
- * returns the verdict (never IMG_NEED_MORE).
+ * returns the verdict (never IMGC_NEED_MORE).
  */
-int imgcache_writer_probe(struct imgcache_writer *w, struct img_info *info);
+int imgcache_writer_probe(struct imgcache_writer *w, struct imgcache_info *info);
 /* The sha256 of the bytes written (finishes the hash: write no more after). */
 void imgcache_writer_sha256(struct imgcache_writer *w, char hex[65]);
 /*

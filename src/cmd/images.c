@@ -59,7 +59,7 @@ static void rec_release(struct img_rec *r)
 
 static int bind_rec(struct db_stmt *st, const struct img_rec *r)
 {
-	const char *fmt = img_format_name(r->format);
+	const char *fmt = imgcache_format_name(r->format);
 	if (db_bind_text(st, 1, r->post_id, -1) || db_bind_text(st, 2, r->url, -1) ||
 	    db_bind_text(st, 3, r->status, -1) || db_bind_text(st, 4, r->reason, -1) ||
 	    (r->http_status ? db_bind_int(st, 5, r->http_status) : db_bind_null(st, 5)) ||
@@ -196,13 +196,13 @@ static void store_one(struct img_store *s)
 {
 	int v = imgcache_writer_probe(s->w, &s->info);
 	s->bytes = imgcache_writer_size(s->w);
-	if (v != IMG_OK) {
+	if (v != IMGC_OK) {
 		imgcache_writer_discard(s->w, s->sha256);
-		s->status = v == IMG_NOT_IMAGE ? "not_image" : "corrupt";
+		s->status = v == IMGC_NOT_IMAGE ? "not_image" : "corrupt";
 		s->why = s->info.why;
 	} else {
 		imgcache_writer_sha256(s->w, s->sha256);
-		if (img_is_placeholder(s->sha256, s->info.format, s->info.width, s->info.height)) {
+		if (imgcache_is_placeholder(s->sha256, s->info.format, s->info.width, s->info.height)) {
 			imgcache_writer_abort(s->w);
 			s->status = "removed";
 			s->why = "placeholder image (removed at the source)";
@@ -489,8 +489,6 @@ static void on_done(void *tag, const struct fetch_result *res)
 		return;
 	}
 	r.status = status_of(res->outcome);
-	if (res->content_type && res->outcome == FETCH_HTTP && fr->verbose)
-		fprintf(stderr, "mmdb: %s: %s (%s)\n", j->post_id, res->reason, res->content_type);
 	if (res->retryable) {
 		if (res->retry_after > fr->max_retry_after) {
 			/* The server asks for a longer pause than this run waits: a later run. */
@@ -702,7 +700,7 @@ static int images_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 	if (optind < argc)
 		return usage_error("images fetch: unexpected argument '%s'", argv[optind]);
 
-	fr.rng = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() << 32 | 1;
+	fr.rng = ((uint64_t)time(NULL) * 2654435761u) ^ ((uint64_t)getpid() << 32) ^ 1;
 	if (imgcache_open(&fr.cache, ctx->cache_dir) || prepare_rows(ctx->db, retry_failed) ||
 	    img_batch_init(&fr.batch, ctx->db, fr.cache)) {
 		ret = 1;

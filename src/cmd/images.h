@@ -73,7 +73,7 @@ struct img_store {
 	/* filled by the pool: */
 	const char *status;         /* "ok", "removed", "not_image", "corrupt", "failed" */
 	const char *why;            /* static reason, NULL for ok */
-	struct img_info info;
+	struct imgcache_info info;
 	uint64_t bytes;
 	char sha256[65];
 	int dedup;

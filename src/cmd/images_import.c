@@ -1,0 +1,682 @@
+/*
+ * mmdb images import / verify.
+ *
+ * import: image bytes from an archive (tar in any compression, zip; read
+ * through archive.h, streamed, never unpacked) or a folder. Entries named
+ * <id>.<ext> at any depth are matched to posts; the bytes go into the cache
+ * by content, so an entry's name never becomes a path: hostile names
+ * (absolute, "..", links, devices) are skipped with a reason all the same,
+ * and so are entries over --max-bytes.
+ *
+ * verify: every ok image is read back from the cache, its header and
+ * trailer checked (and, with --rehash, its hash), width and height
+ * recorded; missing objects go back to pending, bad ones become corrupt.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmds.h"
+#include "images.h"
+#include "../archive.h"
+#include "../db.h"
+#include "../imgcache.h"
+#include "../output.h"
+#include "../progress.h"
+#include "../util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK (1 << 16)
+/* Store jobs in flight before the reader waits for the pool. */
+#define POOL_BACKLOG 256
+
+struct import_job {
+	struct img_store store;  /* first: the pool hands it back as the job */
+	char *post_id, *url;
+};
+
+struct import_run {
+	struct db *db;
+	struct imgcache *cache;
+	struct img_pool *pool;
+	struct img_batch batch;
+	struct img_tally tally;  /* entries by outcome */
+	struct db_stmt *lookup;
+	int64_t max_bytes;
+	int force, verbose, err;
+	long entries, imported, objects_new;
+	unsigned char *buf;
+};
+
+static void skip(struct import_run *ir, const char *name, const char *why)
+{
+	img_tally_add(&ir->tally, "skipped", why);
+	if (ir->verbose)
+		fprintf(stderr, "mmdb: skipped '%s': %s\n", name, why);
+}
+
+/* Why an archive entry name is unsafe, or NULL. */
+static const char *unsafe_name(const char *name)
+{
+	const char *p = name;
+	if (!*name)
+		return "empty name";
+	if (name[0] == '/' || name[0] == '\\' || (name[0] && name[1] == ':'))
+		return "absolute path";
+	while (*p) {
+		size_t n = strcspn(p, "/\\");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return "'..' in the path";
+		p += n;
+		if (*p)
+			p++;
+	}
+	return NULL;
+}
+
+/* The post id of "<dir>/<id>.<ext>" into id (bufsize bytes); 0, or -1 if not so named. */
+static int id_of(const char *name, char *id, size_t n)
+{
+	const char *base = name, *p, *dot;
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	dot = strchr(base, '.');
+	if (!dot || dot == base || (size_t)(dot - base) >= n || !dot[1])
+		return -1;
+	memcpy(id, base, (size_t)(dot - base));
+	id[dot - base] = 0;
+	return 0;
+}
+
+static void on_imported(struct import_run *ir, struct img_store *s)
+{
+	struct import_job *j = (struct import_job *)s;
+	struct img_rec r = { .next_attempt = -1, .bytes = (int64_t)s->bytes };
+
+	r.post_id = j->post_id;
+	r.url = j->url;
+	r.status = s->status;
+	r.reason = s->why ? xstrdup(s->why) : NULL;
+	r.source = "import";
+	r.format = s->info.format;
+	r.width = s->info.width;
+	r.height = s->info.height;
+	if (!strcmp(s->status, "ok")) {
+		memcpy(r.sha256, s->sha256, 65);
+		ir->imported++;
+		if (!s->dedup)
+			ir->objects_new++;
+	} else if (!strcmp(s->status, "failed")) {
+		r.format = r.width = r.height = 0;
+	}
+	img_tally_add(&ir->tally, s->status, s->why);
+	if (ir->verbose && s->why)
+		fprintf(stderr, "mmdb: %s: %s: %s\n", j->post_id, s->status, s->why);
+	if (img_batch_add(&ir->batch, &r))
+		ir->err = 1;
+	free(j);
+}
+
+static void reap(struct import_run *ir, int wait)
+{
+	struct img_store *s;
+	if (wait)
+		img_pool_drain(ir->pool);
+	while ((s = img_pool_reap(ir->pool)))
+		on_imported(ir, s);
+	if (img_batch_flush(&ir->batch, wait))
+		ir->err = 1;
+}
+
+typedef ssize_t (*read_fn)(void *src, void *buf, size_t n);
+
+/*
+ * One regular entry: matched to a post, streamed into a cache writer, handed
+ * to the store pool. Returns 0, or -1 when the source cannot be read (fatal).
+ */
+static int import_entry(struct import_run *ir, const char *name, int64_t size, read_fn rd,
+			void *src)
+{
+	struct imgcache_writer *w = NULL;
+	struct import_job *j;
+	char id[128];
+	const char *status, *url;
+	uint64_t got = 0;
+	ssize_t n;
+	int r;
+
+	ir->entries++;
+	if (id_of(name, id, sizeof(id))) {
+		skip(ir, name, "not named <id>.<ext>");
+		return 0;
+	}
+	if (size >= 0 && ir->max_bytes > 0 && size > ir->max_bytes) {
+		skip(ir, name, "over --max-bytes");
+		return 0;
+	}
+	db_bind_text(ir->lookup, 1, id, -1);
+	r = db_step(ir->lookup);
+	if (r != DB_ROW) {
+		db_reset(ir->lookup);
+		if (r < 0)
+			return -1;
+		skip(ir, name, "no post with this id");
+		return 0;
+	}
+	status = db_column_text(ir->lookup, 0);
+	if (status && !strcmp(status, "ok") && !ir->force) {
+		db_reset(ir->lookup);
+		skip(ir, name, "already in the cache");
+		return 0;
+	}
+	url = db_column_text(ir->lookup, 1);
+	j = xcalloc(1, sizeof(*j));
+	j->post_id = xstrdup(id);
+	j->url = url ? xstrdup(url) : NULL;
+	db_reset(ir->lookup);
+
+	if (imgcache_writer_new(ir->cache, &w))
+		goto fail_job;
+	while ((n = rd(src, ir->buf, CHUNK)) > 0) {
+		got += (uint64_t)n;
+		if (ir->max_bytes > 0 && got > (uint64_t)ir->max_bytes) {
+			imgcache_writer_abort(w);
+			skip(ir, name, "over --max-bytes");
+			free(j->post_id);
+			free(j->url);
+			free(j);
+			/* The rest of the entry is skipped by the next ar_next(). */
+			return 0;
+		}
+		if (imgcache_writer_write(w, ir->buf, (size_t)n))
+			goto fail_job;
+	}
+	if (n < 0) {
+		imgcache_writer_abort(w);
+		free(j->post_id);
+		free(j->url);
+		free(j);
+		return -1;
+	}
+	j->store.w = w;
+	img_pool_submit(ir->pool, &j->store);
+	if (img_pool_pending(ir->pool) > POOL_BACKLOG)
+		reap(ir, 1);
+	else
+		reap(ir, 0);
+	return 0;
+fail_job:
+	imgcache_writer_abort(w);
+	free(j->post_id);
+	free(j->url);
+	free(j);
+	ir->err = 1;
+	return -1;
+}
+
+static ssize_t archive_read_fn(void *src, void *buf, size_t n)
+{
+	return ar_read(src, buf, n);
+}
+
+static int import_archive(struct import_run *ir, const char *path, int quiet)
+{
+	struct ar_reader *ar = NULL;
+	struct ar_entry e;
+	struct progress *prog;
+	int r, ret = 0;
+
+	if (ar_open(&ar, path))
+		return -1;
+	prog = progress_start("import", ar_file_size(ar) > 0 ? (uint64_t)ar_file_size(ar) : 0,
+			      "bytes", quiet);
+	while (!ir->err && (r = ar_next(ar, &e)) == 1) {
+		const char *why = unsafe_name(e.name);
+		progress_update(prog, (uint64_t)ar_bytes_consumed(ar));
+		if (e.type == AR_DIR)
+			continue;
+		if (why) {
+			ir->entries++;
+			skip(ir, e.name, why);
+			continue;
+		}
+		if (e.type != AR_FILE) {
+			ir->entries++;
+			skip(ir, e.name, e.type == AR_SYMLINK ? "symbolic link"
+					 : e.type == AR_HARDLINK ? "hard link"
+								 : "device or special file");
+			continue;
+		}
+		if (import_entry(ir, e.name, e.size, archive_read_fn, ar)) {
+			ret = -1;
+			break;
+		}
+	}
+	if (r < 0)
+		ret = -1;
+	progress_done(prog);
+	if (!ret && !ar_is_archive(ar))
+		warning("'%s' is not an archive: imported it as one file", path);
+	ar_close(ar);
+	return ret;
+}
+
+static ssize_t fd_read_fn(void *src, void *buf, size_t n)
+{
+	int fd = *(int *)src;
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* Walks a folder: regular files are entries; links and devices are skipped. */
+static int import_dir(struct import_run *ir, struct strbuf *path, struct progress *prog)
+{
+	DIR *d = opendir(path->buf);
+	struct dirent *de;
+	size_t len = path->len;
+	int ret = 0;
+
+	if (!d)
+		return error("cannot open '%s': %s", path->buf, strerror(errno));
+	while (!ir->err && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path->len = len;
+		path->buf[len] = 0;
+		sb_addf(path, "/%s", de->d_name);
+		if (lstat(path->buf, &st)) {
+			ret = error("cannot stat '%s': %s", path->buf, strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if ((ret = import_dir(ir, path, prog)))
+				break;
+		} else if (S_ISREG(st.st_mode)) {
+			int fd = open(path->buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0) {
+				ret = error("cannot open '%s': %s", path->buf, strerror(errno));
+				break;
+			}
+			ret = import_entry(ir, path->buf, st.st_size, fd_read_fn, &fd);
+			if (ret < 0)
+				error("cannot read '%s'", path->buf);
+			close(fd);
+			if (ret)
+				break;
+			progress_update(prog, (uint64_t)ir->entries);
+		} else {
+			ir->entries++;
+			skip(ir, path->buf, S_ISLNK(st.st_mode) ? "symbolic link" : "device or special file");
+		}
+	}
+	path->len = len;
+	path->buf[len] = 0;
+	closedir(d);
+	return ret;
+}
+
+static void import_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mmdb images import [options] PATH...\n\n"
+		"Stores images from archives (tar, tar.gz/bz2/xz/zst, zip; streamed, never\n"
+		"unpacked) or folders in the cache. Entries named <id>.<ext> at any depth\n"
+		"are matched to posts; unknown ids are counted and skipped, and so are\n"
+		"links, devices, absolute or '..' names and entries over --max-bytes.\n\n"
+		"      --max-bytes N  largest image accepted, e.g. 32M (32M)\n"
+		"      --force        replace images already ok\n"
+		"  -f, --format FMT   summary as table, csv or json\n");
+}
+
+int images_import(int argc, char **argv, struct mmdb_ctx *ctx)
+{
+	enum { O_MAX_BYTES = 256, O_FORCE };
+	static const struct option opts[] = {
+		{ "max-bytes", required_argument, NULL, O_MAX_BYTES },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct import_run ir;
+	double t0 = now_seconds();
+	int c, i, fmt = FMT_TABLE, ret = 0;
+
+	memset(&ir, 0, sizeof(ir));
+	ir.max_bytes = 32 << 20;
+	ir.verbose = ctx->verbose;
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_MAX_BYTES:
+			if (img_parse_size(optarg, "--max-bytes", &ir.max_bytes))
+				return 2;
+			break;
+		case O_FORCE: ir.force = 1; break;
+		case 'f':
+			if ((fmt = output_format_parse(optarg)) < 0)
+				return usage_error("images import: unknown format '%s' (table, csv, json)", optarg);
+			break;
+		case 'h': import_usage(stdout); return 0;
+		default: import_usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		import_usage(stderr);
+		return 2;
+	}
+	ir.db = ctx->db;
+	if (imgcache_open(&ir.cache, ctx->cache_dir) || img_batch_init(&ir.batch, ctx->db, ir.cache) ||
+	    db_prepare(ctx->db, &ir.lookup,
+		       "SELECT i.status, p.image_url FROM posts p LEFT JOIN images i ON i.post_id = p.id"
+		       " WHERE p.id = ?1")) {
+		ret = 1;
+		goto out;
+	}
+	ir.buf = xmalloc(CHUNK);
+	ir.pool = img_pool_new(8, NULL, NULL);
+	for (i = optind; i < argc && !ret && !ir.err; i++) {
+		struct stat st;
+		if (stat(argv[i], &st)) {
+			ret = error("cannot open '%s': %s", argv[i], strerror(errno));
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			struct strbuf path = STRBUF_INIT;
+			struct progress *prog = progress_start("import", 0, "files", ctx->quiet);
+			sb_adds(&path, argv[i]);
+			while (path.len > 1 && path.buf[path.len - 1] == '/')
+				path.buf[--path.len] = 0;
+			ret = import_dir(&ir, &path, prog);
+			progress_done(prog);
+			sb_release(&path);
+		} else {
+			ret = import_archive(&ir, argv[i], ctx->quiet);
+		}
+	}
+	reap(&ir, 1);
+	if (ret || ir.err)
+		ret = 1;
+	if (!ctx->quiet)
+		fprintf(stderr, "mmdb: %ld entries in %.1fs: %ld images imported (%ld new objects)\n",
+			ir.entries, now_seconds() - t0, ir.imported, ir.objects_new);
+	img_tally_print(&ir.tally, fmt);
+out:
+	img_pool_free(ir.pool);
+	db_finalize(ir.lookup);
+	img_batch_release(&ir.batch);
+	img_tally_release(&ir.tally);
+	imgcache_close(ir.cache);
+	free(ir.buf);
+	return ret;
+}
+
+/* ---- verify ----------------------------------------------------------- */
+
+struct verify_item {
+	char *post_id;
+	char sha256[65];
+	long http_status;
+	/* results */
+	const char *status;     /* "ok", "corrupt", "removed", "pending" */
+	const char *why;
+	struct imgcache_info info;
+	int64_t bytes;
+};
+
+struct verify_page {
+	struct imgcache *cache;
+	struct verify_item *items;
+	int n, next, rehash;
+	pthread_mutex_t lock;
+};
+
+static void verify_one(struct verify_page *pg, struct verify_item *it)
+{
+	char *path = imgcache_object_path(pg->cache, it->sha256);
+	unsigned char *data = NULL;
+	char hex[65];
+	struct stat st;
+	size_t got = 0;
+	int fd = -1, v;
+
+	it->status = "corrupt";
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		it->status = "pending";
+		it->why = "object missing from the cache";
+		goto out;
+	}
+	it->bytes = st.st_size;
+	data = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, data + got, (size_t)st.st_size - got);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	if (got != (size_t)st.st_size) {
+		it->why = "object unreadable";
+		goto out;
+	}
+	if (pg->rehash) {
+		imgcache_hash_buf(data, got, hex);
+		if (strcmp(hex, it->sha256)) {
+			it->why = "object does not match its sha256";
+			goto out;
+		}
+	}
+	v = imgcache_probe(data, got, got > IMGCACHE_TAIL ? data + got - IMGCACHE_TAIL : data,
+			   got > IMGCACHE_TAIL ? IMGCACHE_TAIL : got, got, &it->info);
+	if (v != IMGC_OK) {
+		it->why = it->info.why;
+		goto out;
+	}
+	if (imgcache_is_placeholder(it->sha256, it->info.format, it->info.width, it->info.height)) {
+		it->status = "removed";
+		it->why = "placeholder image (removed at the source)";
+		goto out;
+	}
+	it->status = "ok";
+	it->why = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(data);
+	free(path);
+}
+
+static void *verify_thread(void *arg)
+{
+	struct verify_page *pg = arg;
+	for (;;) {
+		int i;
+		pthread_mutex_lock(&pg->lock);
+		i = pg->next++;
+		pthread_mutex_unlock(&pg->lock);
+		if (i >= pg->n)
+			return NULL;
+		verify_one(pg, &pg->items[i]);
+	}
+}
+
+static void verify_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mmdb images verify [--rehash] [--split SPLIT] [--limit N]\n\n"
+		"Reads every ok image back from the cache, checks its header and end,\n"
+		"records width and height, and marks truncated or corrupt ones; --rehash\n"
+		"also checks each object's bytes against its sha256. Missing objects go\n"
+		"back to pending, for the next fetch.\n\n"
+		"      --rehash        recompute every object's sha256\n"
+		"  -j, --jobs N        threads (number of CPUs)\n"
+		"      --split SPLIT   only posts of train, validate or test\n"
+		"      --limit N       at most N images\n"
+		"  -f, --format FMT    summary as table, csv or json\n");
+}
+
+int images_verify(int argc, char **argv, struct mmdb_ctx *ctx)
+{
+	enum { O_REHASH = 256, O_SPLIT, O_LIMIT };
+	static const struct option opts[] = {
+		{ "rehash", no_argument, NULL, O_REHASH },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "split", required_argument, NULL, O_SPLIT },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct verify_page pg;
+	struct img_batch batch;
+	struct img_tally tally = { 0 };
+	struct db_stmt *rows = NULL;
+	struct progress *prog = NULL;
+	const char *split = NULL;
+	long limit = -1, done = 0;
+	int64_t total = 0, last_rowid = 0;
+	int c, i, fmt = FMT_TABLE, ret = 0, threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t *tids = NULL;
+
+	memset(&pg, 0, sizeof(pg));
+	memset(&batch, 0, sizeof(batch));
+	while ((c = getopt_long(argc, argv, "j:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_REHASH: pg.rehash = 1; break;
+		case 'j':
+			if (parse_int(optarg, 1, 256, "--jobs", &threads))
+				return 2;
+			break;
+		case O_SPLIT:
+			if (strcmp(optarg, "train") && strcmp(optarg, "validate") && strcmp(optarg, "test"))
+				return usage_error("images verify: --split must be train, validate or test, not '%s'", optarg);
+			split = optarg;
+			break;
+		case O_LIMIT:
+			if (parse_long(optarg, 0, 1L << 40, "--limit", &limit))
+				return 2;
+			break;
+		case 'f':
+			if ((fmt = output_format_parse(optarg)) < 0)
+				return usage_error("images verify: unknown format '%s' (table, csv, json)", optarg);
+			break;
+		case 'h': verify_usage(stdout); return 0;
+		default: verify_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return usage_error("images verify: unexpected argument '%s'", argv[optind]);
+	if (threads < 1)
+		threads = 1;
+	pthread_mutex_init(&pg.lock, NULL);
+	if (imgcache_open(&pg.cache, ctx->cache_dir) || img_batch_init(&batch, ctx->db, NULL) ||
+	    db_prepare(ctx->db, &rows,
+		       "SELECT i.rowid, i.post_id, i.sha256, i.http_status FROM images i JOIN posts p ON p.id = i.post_id"
+		       " WHERE i.status = 'ok' AND i.sha256 IS NOT NULL AND (?1 IS NULL OR p.split = ?1)"
+		       " AND i.rowid > ?2 ORDER BY i.rowid LIMIT 1024")) {
+		ret = 1;
+		goto out;
+	}
+	{
+		struct db_stmt *cnt = NULL;
+		if (db_prepare(ctx->db, &cnt,
+			       "SELECT count(*) FROM images i JOIN posts p ON p.id = i.post_id"
+			       " WHERE i.status = 'ok' AND i.sha256 IS NOT NULL AND (?1 IS NULL OR p.split = ?1)") ||
+		    db_bind_text(cnt, 1, split, -1) || db_step(cnt) != DB_ROW) {
+			db_finalize(cnt);
+			ret = 1;
+			goto out;
+		}
+		total = db_column_int(cnt, 0);
+		db_finalize(cnt);
+	}
+	if (limit >= 0 && total > limit)
+		total = limit;
+	tids = xcalloc((size_t)threads, sizeof(*tids));
+	pg.items = xcalloc(1024, sizeof(*pg.items));
+	prog = progress_start("verify", (uint64_t)total, "images", ctx->quiet);
+	while (done < total) {
+		int r, started = 0;
+		pg.n = pg.next = 0;
+		db_bind_text(rows, 1, split, -1);
+		db_bind_int(rows, 2, last_rowid);
+		while (done + pg.n < total && (r = db_step(rows)) == DB_ROW) {
+			struct verify_item *it = &pg.items[pg.n++];
+			memset(it, 0, sizeof(*it));
+			last_rowid = db_column_int(rows, 0);
+			it->post_id = xstrdup(db_column_text(rows, 1));
+			snprintf(it->sha256, sizeof(it->sha256), "%s", db_column_text(rows, 2));
+			it->http_status = (long)db_column_int(rows, 3);
+		}
+		db_reset(rows);
+		if (!pg.n)
+			break;
+		for (i = 0; i < threads; i++)
+			if (!pthread_create(&tids[i], NULL, verify_thread, &pg))
+				started++;
+			else
+				tids[i] = 0;
+		if (!started)
+			verify_thread(&pg);
+		for (i = 0; i < threads; i++)
+			if (tids[i])
+				pthread_join(tids[i], NULL);
+		for (i = 0; i < pg.n; i++) {
+			struct verify_item *it = &pg.items[i];
+			struct img_rec rec = { .next_attempt = -1, .bytes = -1 };
+			rec.post_id = it->post_id;
+			it->post_id = NULL;
+			rec.status = it->status;
+			rec.http_status = it->http_status;
+			rec.reason = it->why ? xstrdup(it->why) : NULL;
+			if (!strcmp(it->status, "ok")) {
+				memcpy(rec.sha256, it->sha256, 65);
+				rec.bytes = it->bytes;
+				rec.format = it->info.format;
+				rec.width = it->info.width;
+				rec.height = it->info.height;
+			}
+			img_tally_add(&tally, it->status, it->why);
+			if (ctx->verbose && it->why)
+				fprintf(stderr, "mmdb: %s: %s: %s\n", rec.post_id, it->status, it->why);
+			if (img_batch_add(&batch, &rec)) {
+				ret = 1;
+				break;
+			}
+		}
+		done += pg.n;
+		progress_update(prog, (uint64_t)done);
+		if (ret || img_batch_flush(&batch, 0)) {
+			ret = 1;
+			break;
+		}
+	}
+	if (img_batch_flush(&batch, 1))
+		ret = 1;
+	progress_done(prog);
+	if (!ctx->quiet)
+		fprintf(stderr, "mmdb: verified %ld images\n", done);
+	img_tally_print(&tally, fmt);
+out:
+	free(tids);
+	free(pg.items);
+	pthread_mutex_destroy(&pg.lock);
+	db_finalize(rows);
+	img_batch_release(&batch);
+	img_tally_release(&tally);
+	imgcache_close(pg.cache);
+	return ret;
+}
