@@ -226,12 +226,29 @@ static ssize_t archive_read_fn(void *src, void *buf, size_t n)
 	return ar_read(src, buf, n);
 }
 
+/* 1 when the name promises an archive (so a plain file behind it is an error). */
+static int archive_named(const char *path)
+{
+	static const char *const suffixes[] = { ".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".tzst",
+						".zip", ".7z", ".cpio" };
+	const char *base = strrchr(path, '/');
+	size_t i;
+	base = base ? base + 1 : path;
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		const char *p = strstr(base, suffixes[i]);
+		if (p && (p[strlen(suffixes[i])] == 0 || p[strlen(suffixes[i])] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Entries of an archive; a plain (or compressed) file is one entry named after it. */
 static int import_archive(struct import_run *ir, const char *path, int quiet)
 {
 	struct ar_reader *ar = NULL;
 	struct ar_entry e;
 	struct progress *prog;
-	int r, ret = 0;
+	int r = 0, ret = 0, first = 1;
 
 	if (ar_open(&ar, path))
 		return -1;
@@ -239,6 +256,11 @@ static int import_archive(struct import_run *ir, const char *path, int quiet)
 			      "bytes", quiet);
 	while (!ir->err && (r = ar_next(ar, &e)) == 1) {
 		const char *why = unsafe_name(e.name);
+		if (first && !ar_is_archive(ar) && archive_named(path)) {
+			ret = error("'%s' is not a valid archive", path);
+			break;
+		}
+		first = 0;
 		progress_update(prog, (uint64_t)ar_bytes_consumed(ar));
 		if (e.type == AR_DIR)
 			continue;
@@ -262,8 +284,6 @@ static int import_archive(struct import_run *ir, const char *path, int quiet)
 	if (r < 0)
 		ret = -1;
 	progress_done(prog);
-	if (!ret && !ar_is_archive(ar))
-		warning("'%s' is not an archive: imported it as one file", path);
 	ar_close(ar);
 	return ret;
 }
