@@ -1,0 +1,60 @@
+#!/bin/sh
+# A fetch killed with -9 in the middle leaves whole objects only and a
+# consistent database; a re-run finishes the job without asking again for
+# what is done. SIGINT stops cleanly.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/imgtest.sh"
+start_server
+"$MMDB" init >/dev/null
+
+n=0
+for f in "$IMAGES"/*.jpg; do
+	id=$(basename "$f" .jpg)
+	[ "$id" = ct8etz1 ] && continue
+	add_post "$id" "$B/slow/$id.jpg"
+	n=$((n + 1))
+done
+flush_posts
+
+"$MMDB" -q images fetch --jobs 3 >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" -lt 6 ] && [ $i -lt 300 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+done1=$(q "SELECT count(*) FROM images WHERE status = 'ok'")
+check_match "killed part-way" "$done1" "^([6-9]|[1-4][0-9])$"
+check_eq "database intact" "$(q "PRAGMA integrity_check")" "ok"
+check_eq "the rest is still pending" "$(q "SELECT count(*) FROM images WHERE status = 'pending'")" "$((n - done1))"
+check_eq "every object is whole" "$(bad_objects)" ""
+check_eq "every ok row has its object" \
+	"$(q "SELECT sha256 FROM images WHERE status = 'ok'" | while read -r s; do [ -f "$MMDB_CACHE/objects/$(echo "$s" | cut -c1-2)/$s" ] || echo "$s"; done)" ""
+
+before=$(curl -s "$B/_log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+check_status "re-run" 0 "$MMDB" -q images fetch --jobs 8
+check_eq "every post accounted for" "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" "$n"
+check_eq "temporary files cleaned" "$(count_tmp)" "0"
+check_eq "objects whole" "$(bad_objects)" ""
+check_eq "one object per image" "$(count_objects)" "$n"
+asked=$(curl -s "$B/_log" | python3 -c "import json,sys; print(len([p for p,t,u in json.load(sys.stdin)[$before:] if p != '/_log']))")
+check_match "re-run asked only for what was missing (<= $((n - done1)) + in flight)" "$asked" "^[0-9]+$"
+[ "$asked" -le $((n - done1)) ] && ok "no finished image fetched again" || fail "no finished image fetched again ($asked > $((n - done1)))"
+
+# SIGINT: stops, records what finished, no temporary files, exit 130.
+"$MMDB" sql --write "UPDATE images SET status = 'pending', sha256 = NULL" >/dev/null
+rm -rf "$MMDB_CACHE"
+"$MMDB" -q images fetch --jobs 3 >/dev/null 2>"$T/int.err" &
+pid=$!
+i=0
+while [ "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" -lt 3 ] && [ $i -lt 300 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+kill -INT $pid
+wait $pid
+check_eq "SIGINT exits 130" "$?" "130"
+check_eq "no temporary files after SIGINT" "$(count_tmp)" "0"
+check_eq "objects whole after SIGINT" "$(bad_objects)" ""
+check_eq "ok rows match objects" "$(q "SELECT count(DISTINCT sha256) FROM images WHERE status = 'ok'")" "$(count_objects)"
+check_match "not everything was done" "$(q "SELECT count(*) FROM images WHERE status = 'pending'")" "^[1-9]"
