@@ -6,6 +6,7 @@
 #include "../db.h"
 #include "../fetch.h"
 #include "../output.h"
+#include "../tokenizer.h"
 #include "../torch/mt.h"
 #include "../util.h"
 #include "../../ui/tui.h"
@@ -60,6 +61,8 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	ROW("libtorch", mt_torch_version());
 	ROW("ncurses", tui_curses_version());
 	ROW("libcurl", fetch_lib_version());
+	ROW("utf8proc", tok_utf8proc_version());
+	ROW("unicode", tok_unicode_version());
 	ROW("cuda", ndev ? "available" : "not available");
 	ROW("cuda_devices", NULL);
 	table_cell_int(t, 1, ndev);
