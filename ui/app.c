@@ -309,7 +309,7 @@ int tui_run(const struct tui_options *opt)
 {
 	struct app app;
 	FILE *timing = NULL;
-	int saved_err = -1, ret = 0, first = 1;
+	int saved_err = -1, ret = 0, first = 1, ready = 0;
 	double key_t0 = 0;
 	char key_name[32] = "";
 
@@ -371,8 +371,9 @@ int tui_run(const struct tui_options *opt)
 			}
 		}
 		if (top->stale) {
-			int rc = top->ops->reload(&app, top);
+			int rc;
 			top->stale = 0;
+			rc = top->ops->reload(&app, top); /* may ask for another pass */
 			if (rc == MODEL_GONE) {
 				app_message(&app, "%s", app_last_error(&app)[0] ? app.lasterr
 						       : "it no longer exists");
@@ -400,15 +401,26 @@ int tui_run(const struct tui_options *opt)
 		refresh();
 		if (timing) {
 			double t = now_seconds();
-			if (first)
+			if (first) {
 				fprintf(timing, "first_draw_ms %.2f\n", (t - opt->t0) * 1000);
+				if (opt->exec_age >= 0)
+					fprintf(timing, "first_draw_since_exec_ms %.0f\n",
+						(t - opt->t0 + opt->exec_age) * 1000);
+			}
 			else if (key_t0 > 0)
 				fprintf(timing, "key %s %.2f\n", key_name, (t - key_t0) * 1000);
+			if (!ready && !top->stale) {
+				/* Every row loaded (sorting and filters work from here). */
+				fprintf(timing, "ready_ms %.2f\n", (t - opt->t0) * 1000);
+				ready = 1;
+			}
 			fflush(timing);
 			key_t0 = 0;
 		}
 		first = 0;
 
+		/* A screen still loading gets its next pass without waiting. */
+		timeout(app.stack[app.depth - 1]->stale ? 0 : 250);
 		r = get_wch(&wc);
 		if (r == ERR)
 			continue;
@@ -426,14 +438,11 @@ int tui_run(const struct tui_options *opt)
 			app.help = 0;
 			continue;
 		} else {
-			const struct binding *b = lookup(top->ops->id, (int)wc);
-			if (!fkey && wc > 0xff)
-				b = NULL;
-			if (fkey && !b)
-				b = lookup(top->ops->id, (int)wc);
-			act = b ? b->act : ACT_NONE;
+			/* Function keys and ASCII are in the table; other characters are not. */
+			const struct binding *b = fkey || wc < 0x80 ? lookup(top->ops->id, (int)wc) : NULL;
 			if (!b)
 				continue;
+			act = b->act;
 		}
 		switch (act) {
 		case ACT_NONE:
@@ -448,7 +457,7 @@ int tui_run(const struct tui_options *opt)
 		default:
 			switch (top->ops->key(&app, top, act)) {
 			case K_RELOAD: top->stale = 1; break;
-			case K_BACK: if (act != ACT_BACK || app.depth > 1) app_pop(&app); else app_pop(&app); break;
+			case K_BACK: app_pop(&app); break;
 			case K_QUIT: while (app.depth) app_pop(&app); break;
 			default: break;
 			}

@@ -112,6 +112,16 @@ int model_runs(struct db *db, struct run_list *out)
 	return each_row(st, add_run, out);
 }
 
+int model_runs_newest(struct db *db, int limit, struct run_list *out)
+{
+	struct db_stmt *st;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, RUN_COLUMNS " ORDER BY r.id DESC LIMIT ?"))
+		return -1;
+	db_bind_int(st, 1, limit);
+	return each_row(st, add_run, out);
+}
+
 int model_run(struct db *db, int64_t id, struct run_row *out)
 {
 	struct db_stmt *st;

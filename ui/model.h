@@ -38,6 +38,8 @@ struct run_list {
 
 /* Every run with its summary (best validation and test metrics). */
 int model_runs(struct db *db, struct run_list *out);
+/* The newest `limit` runs only (for a fast first screen), newest first. */
+int model_runs_newest(struct db *db, int limit, struct run_list *out);
 void run_list_release(struct run_list *l);
 /* Seconds the run has taken (its recorded seconds, or start to finish/now). */
 double run_duration(const struct run_row *r, double now);

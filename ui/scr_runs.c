@@ -56,6 +56,7 @@ struct runs_screen {
 	int64_t delete_id;
 	int visible[NCOLS], name_w;
 	double now;
+	int partial;            /* only the newest page is loaded yet */
 };
 
 static int is_marked(const struct runs_screen *s, int64_t id)
@@ -180,8 +181,20 @@ static int runs_reload(struct app *app, struct screen *base)
 	struct runs_screen *s = (struct runs_screen *)base;
 	struct run_list l;
 	int i, j;
-	if (model_runs(app->db, &l))
-		return -1;
+	/*
+	 * The first load draws the newest page at once (the initial order) and
+	 * asks for another pass that loads every run for sorting and filters.
+	 */
+	if (!s->runs.n && !s->partial && s->sort == C_ID && s->desc) {
+		if (model_runs_newest(app->db, LINES > 0 ? LINES : 50, &l))
+			return -1;
+		s->partial = 1;
+		base->stale = 1;
+	} else {
+		if (model_runs(app->db, &l))
+			return -1;
+		s->partial = 0;
+	}
 	run_list_release(&s->runs);
 	s->runs = l;
 	s->now = app->now;
@@ -300,8 +313,11 @@ static void runs_draw(struct app *app, struct screen *base)
 		snprintf(filt, sizeof(filt), "  filter:%s%s%s%s%s%s", s->filter[0] ? " /" : "", s->filter,
 			 s->status ? " status=" : "", s->status ? statuses[s->status] : "",
 			 s->tag[0] ? " tag=" : "", s->tag);
-	ui_title(app, "mmdb runs  %zu of %zu  sort: %s %s  marked: %d%s", s->nview, s->runs.n,
-		 cols[s->sort].title, s->desc ? "desc" : "asc", s->nmarked, filt);
+	if (s->partial)
+		ui_title(app, "mmdb runs  loading...");
+	else
+		ui_title(app, "mmdb runs  %zu of %zu  sort: %s %s  marked: %d%s", s->nview, s->runs.n,
+			 cols[s->sort].title, s->desc ? "desc" : "asc", s->nmarked, filt);
 	/* Header. */
 	x = 2;
 	ui_attr(0, A_BOLD | A_UNDERLINE);

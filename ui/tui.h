@@ -17,7 +17,8 @@ struct tui_options {
 	int64_t run;             /* > 0: open this run's screen first */
 	double interval;         /* seconds between checks for new data */
 	const char *timing;      /* file to append draw/key timings to, or NULL */
-	double t0;               /* now_seconds() at program start, for timings */
+	double t0;               /* now_seconds() when the command started, for timings */
+	double exec_age;         /* seconds from exec to t0 (library start-up), or -1 */
 };
 
 /*

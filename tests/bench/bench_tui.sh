@@ -1,0 +1,96 @@
+#!/bin/sh
+# bench_tui: mmdb tui on a large database (10,000 runs x 20 epochs, about
+# 2 million prediction rows), driven through tmux. Prints the first draw and
+# the per-key response (median and worst, as the dashboard measures them:
+# from the key to the end of the redraw) against the budgets (200 ms, 50 ms),
+# with the dashboard indexes (migration 0006) and, as the anchor, without
+# them, and the ratio. BENCH_RUNS / BENCH_PRED_RUNS / BENCH_POSTS shrink it;
+# BENCH_DB=FILE starts from a copy of a database an earlier run built.
+set -u
+: "${MMDB:?run through tests/bench/run.sh (make bench)}"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/mmdb-bench-tui.XXXXXX")
+SOCK="mmdb-bench-$$"
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+command -v tmux >/dev/null || { echo "bench_tui: tmux is not installed"; exit 1; }
+if infocmp tmux-256color >/dev/null 2>&1; then TERMNAME=tmux-256color; else TERMNAME=screen; fi
+export MMDB_DB="$T/big.db" MMDB_CACHE="$T/cache"
+runs=${BENCH_RUNS:-10000} pred_runs=${BENCH_PRED_RUNS:-234} posts=${BENCH_POSTS:-25000}
+
+t0=$(date +%s.%N)
+if [ -n "${BENCH_DB:-}" ]; then
+	cp "$BENCH_DB" "$MMDB_DB" || exit 1
+	"$MMDB" -q init >/dev/null || exit 1
+else
+	"$MMDB" -q init >/dev/null
+	{ echo "CREATE TEMP TABLE fill_params(nruns, nepochs, nposts, npred);"
+	  echo "INSERT INTO fill_params VALUES ($runs, 20, $posts, $pred_runs);"
+	  cat "$top/tests/tui/fill.sql"; } | "$MMDB" sql --write >/dev/null || exit 1
+fi
+t1=$(date +%s.%N)
+counts=$("$MMDB" sql --format csv "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM epochs), (SELECT count(*) FROM predictions)" | sed -n 2p | tr -d '\r')
+echo "database: runs, epoch rows, prediction rows = $counts (built in $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s)"
+
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+wait_for() {
+	n=300
+	while [ $n -gt 0 ]; do tm capture-pane -p -t b 2>/dev/null | grep -Eq -- "$1" && return 0; sleep 0.05; n=$((n - 1)); done
+	echo "bench_tui: timed out waiting for /$1/"; tm capture-pane -p -t b | head -5; return 1
+}
+key() { tm send-keys -t b "$@"; sleep 0.15; }
+
+# One session: first draw, then keys across every screen.
+session() {
+	tim="$T/timing.$1"
+	rm -f "$tim"
+	tm kill-session -t b 2>/dev/null
+	tm new-session -d -s b -x 100 -y 30 "env LANG=C.UTF-8 TERM=$TERMNAME MMDB_DB='$MMDB_DB' '$MMDB' tui --interval 3600 --timing '$tim'; sleep 600"
+	wait_for "mmdb runs " || return 1
+	key j; key j; key NPage; key NPage; key NPage; key End; key Home
+	key '>'; key '>'; key '>'; key I; key '<'
+	key / ; tm send-keys -t b -l "concat"; key Enter; key x
+	key s; key s; key x
+	# Run 1 (it has predictions) is the last row by id.
+	i=0; while [ $i -lt 12 ] && ! tm capture-pane -p -t b | grep -q "sort: ID desc"; do key '>'; i=$((i + 1)); done
+	key End; key Enter; wait_for "mmdb run 1 " || return 1
+	key 2; key 3; key 4; key Down; key Right; key Enter
+	wait_for "mmdb predictions" || return 1
+	key x; key j; key NPage; key NPage; key End; key Home
+	key m; key w; key l; key t; key p; key x; key v; key End; key Enter
+	wait_for "mmdb post " || return 1
+	key q; key q; key q
+	key Home; key Space; key Down; key Space; key c; wait_for "mmdb compare" || return 1
+	key 2; key m; key 3; key 4; key NPage; key q
+	key Q
+	sleep 0.3
+}
+
+stats() {
+	first=$(sed -n 's/^first_draw_ms //p' "$1")
+	exec_ms=$(sed -n 's/^first_draw_since_exec_ms //p' "$1")
+	ready=$(sed -n 's/^ready_ms //p' "$1")
+	sed -n 's/^key [^ ]* //p' "$1" | sort -n >"$1.keys"
+	nkeys=$(wc -l <"$1.keys")
+	med=$(sed -n "$(( (nkeys + 1) / 2 ))p" "$1.keys")
+	worst=$(tail -1 "$1.keys")
+	slowest=$(sort -k3 -n "$1" | grep '^key' | tail -3 | awk '{printf "%s %s ms; ", $2, $3}')
+}
+
+session with || exit 1
+stats "$T/timing.with"
+f_with=$first; r_with=$ready; m_with=$med; w_with=$worst; e_with=$exec_ms; s_with=$slowest; n_with=$nkeys
+
+# The anchor: the same session without the dashboard's indexes.
+"$MMDB" sql --write "DROP INDEX epochs_run_split; DROP INDEX predictions_post; DROP INDEX predictions_label_prob" >/dev/null
+session without || exit 1
+stats "$T/timing.without"
+
+ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
+echo "first draw (from the command's start): ${f_with} ms  (budget 200 ms: ratio $(ratio "$f_with" 200))"
+echo "all runs loaded (sorting and filters ready): ${r_with} ms"
+echo "first draw (from exec, incl. library start-up): ${e_with} ms"
+echo "keys ($n_with): median ${m_with} ms, worst ${w_with} ms  (budget 50 ms: worst/budget $(ratio "$w_with" 50))"
+echo "slowest keys: $s_with"
+echo "without the 0006 indexes: first draw ${first} ms, keys median ${med} ms, worst ${worst} ms"
+echo "slowest keys without: $slowest"
+echo "ratio without/with: first draw $(ratio "$first" "$f_with"), worst key $(ratio "$worst" "$w_with")"
