@@ -12,6 +12,38 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/*
+ * Seconds since this process was executed (from /proc, 10 ms resolution),
+ * so --timing can also report what library start-up costs; -1 if unknown.
+ */
+static double process_age(void)
+{
+	FILE *f;
+	char buf[1024], *p;
+	double up = -1, start;
+	unsigned long long ticks = 0;
+	int i;
+	if (!(f = fopen("/proc/uptime", "r")))
+		return -1;
+	if (fscanf(f, "%lf", &up) != 1)
+		up = -1;
+	fclose(f);
+	if (up < 0 || !(f = fopen("/proc/self/stat", "r")))
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	/* Field 22 (starttime) counts from the field after the ")" of the name. */
+	if (!p || !(p = strrchr(buf, ')')))
+		return -1;
+	for (i = 0; i < 20 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return -1;
+	start = (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	return up - start;
+}
 
 static void usage(FILE *f)
 {
@@ -40,6 +72,7 @@ int cmd_tui(int argc, char **argv, struct mmdb_ctx *ctx)
 	int c, ret = 1;
 
 	o.t0 = now_seconds();
+	o.exec_age = process_age();
 	o.interval = 1;
 	while ((c = getopt_long(argc, argv, "r:i:t:h", opts, NULL)) != -1) {
 		switch (c) {
