@@ -75,6 +75,7 @@ static const struct binding bindings[] = {
 	{ SCR_PREDS, '/', ACT_SEARCH, "/", "search titles" },
 	{ SCR_RUNS | SCR_PREDS, 'x', ACT_CLEAR, "x", "clear the filters" },
 	{ SCR_COMPARE, 'm', ACT_METRIC, "m", "curves: next metric" },
+	{ SCR_POST, 'i', ACT_IMAGE, "i", "the image alone, as large as the window allows" },
 	{ SCR_ALL, '?', ACT_HELP, "?", "this help" },
 	{ SCR_RUNS, 'q', ACT_QUIT, "q", "quit" },
 	{ SCR_ALL, 'q', ACT_BACK, "q Esc", "back" },
@@ -276,10 +277,9 @@ static void init_colours(struct app *app)
 	static const short heat8[HEAT_LEVELS] = { COLOR_BLACK, COLOR_BLACK, COLOR_BLUE, COLOR_BLUE,
 						  COLOR_BLUE, COLOR_CYAN, COLOR_CYAN, COLOR_CYAN };
 	int i;
-	app->colours = has_colors() ? COLORS : 0;
-	if (!app->colours)
+	if (!has_colors() || start_color() == ERR)
 		return;
-	start_color();
+	app->colours = COLORS;   /* known only after start_color() */
 	use_default_colors();
 	for (i = 0; i < SERIES_COLOURS; i++)
 		init_pair((short)(PAIR_SERIES + i), series[i], -1);

@@ -8,6 +8,7 @@
 #include "text.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,73 @@ void ui_bar(int y, int x, int w, double p)
 		wchar_t c[2] = { eighth[u >= 8 ? 8 : u > 0 ? u : 0], 0 };
 		mvaddwstr(y, x + i, c);
 	}
+}
+
+/* The xterm 256-colour index nearest to an RGB colour (cube or grey ramp). */
+static int rgb_to_256(int r, int g, int b)
+{
+	static const int level[6] = { 0, 95, 135, 175, 215, 255 };
+	int ri, gi, bi, cube, grey, gi2, dc, dg;
+#define CUBE_INDEX(v) ((v) < 48 ? 0 : (v) < 115 ? 1 : ((v) - 35) / 40)
+	ri = CUBE_INDEX(r); gi = CUBE_INDEX(g); bi = CUBE_INDEX(b);
+#undef CUBE_INDEX
+	cube = 16 + 36 * ri + 6 * gi + bi;
+	gi2 = ((r + g + b) / 3 - 3) / 10;
+	if (gi2 < 0) gi2 = 0;
+	if (gi2 > 23) gi2 = 23;
+	grey = 8 + 10 * gi2;
+	dc = (r - level[ri]) * (r - level[ri]) + (g - level[gi]) * (g - level[gi]) + (b - level[bi]) * (b - level[bi]);
+	dg = (r - grey) * (r - grey) + (g - grey) * (g - grey) + (b - grey) * (b - grey);
+	return dg < dc ? 232 + gi2 : cube;
+}
+
+/* The nearest of the 8 basic colours. */
+static int rgb_to_8(int r, int g, int b)
+{
+	return (r > 127 ? COLOR_RED : 0) | (g > 127 ? COLOR_GREEN : 0) | (b > 127 ? COLOR_BLUE : 0);
+}
+
+/* A colour pair for (fg, bg), made on first use; 0 when none is left. */
+static int dynamic_pair(struct app *app, int fg, int bg)
+{
+	int key = (fg << 9 | (bg & 511)) + 1, h = (int)(((unsigned)key * 2654435761u) >> 20) & 4095, i;
+	int limit = COLOR_PAIRS < 32767 ? COLOR_PAIRS : 32767;
+	for (i = 0; i < 4096; i++, h = (h + 1) & 4095) {
+		if (app->pair_key[h] == key)
+			return app->pair_num[h];
+		if (!app->pair_key[h])
+			break;
+	}
+	if (i == 4096 || PAIR_DYNAMIC + app->pairs_next >= limit)
+		return 0;
+	app->pair_key[h] = key;
+	app->pair_num[h] = (short)(PAIR_DYNAMIC + app->pairs_next++);
+	init_pair(app->pair_num[h], (short)fg, (short)bg);
+	return app->pair_num[h];
+}
+
+void ui_image(struct app *app, int y, int x, const uint8_t *rgb, int w, int h)
+{
+	int r, c;
+	if (!app->colours)
+		return;
+	for (r = 0; r < (h + 1) / 2 && y + r < LINES; r++)
+		for (c = 0; c < w && x + c < COLS; c++) {
+			const uint8_t *top = rgb + ((size_t)(2 * r) * w + c) * 3;
+			const uint8_t *bot = 2 * r + 1 < h ? top + (size_t)w * 3 : NULL;
+			int fg, bg, pair;
+			if (app->colours >= 256) {
+				fg = rgb_to_256(top[0], top[1], top[2]);
+				bg = bot ? rgb_to_256(bot[0], bot[1], bot[2]) : -1;
+			} else {
+				fg = rgb_to_8(top[0], top[1], top[2]);
+				bg = bot ? rgb_to_8(bot[0], bot[1], bot[2]) : -1;
+			}
+			pair = dynamic_pair(app, fg, bg);
+			attr_set(A_NORMAL, (short)pair, NULL);
+			mvaddwstr(y + r, x + c, L"\u2580");
+		}
+	attr_set(A_NORMAL, 0, NULL);
 }
 
 void ui_tabs(int y, const char *const *names, int n, int cur)

@@ -35,7 +35,7 @@ enum action {
 	ACT_MARK, ACT_COMPARE, ACT_DELETE, ACT_FILTER, ACT_STATUS, ACT_TAG, ACT_CLEAR,
 	ACT_SORT_NEXT, ACT_SORT_PREV, ACT_SORT_INVERT, ACT_PREDS,
 	ACT_SPLIT, ACT_WRONG, ACT_TRUE_CLASS, ACT_PRED_CLASS, ACT_CONF_WRONG, ACT_LOW_TRUE, ACT_SEARCH,
-	ACT_POINT_PREV, ACT_POINT_NEXT, ACT_METRIC,
+	ACT_POINT_PREV, ACT_POINT_NEXT, ACT_METRIC, ACT_IMAGE,
 	ACT_PROMPT_DONE, ACT_CONFIRMED,   /* sent by the app when a prompt ends */
 };
 
@@ -80,6 +80,10 @@ struct app {
 	char msg[256];
 	double msg_until;
 	int colours;       /* number of colours the terminal has (0: mono) */
+	/* Colour pairs made on demand for images: (fg << 9 | bg) -> pair. */
+	int pair_key[4096];
+	short pair_num[4096];
+	int pairs_next;
 	FILE *errf;        /* stderr while the screen is up */
 	long errpos;
 	char lasterr[256];
@@ -108,6 +112,7 @@ enum {
 	PAIR_SERIES = 1,    /* 1..6: one per run / series */
 	PAIR_GOOD = 8, PAIR_BAD, PAIR_RUN, PAIR_DIM, PAIR_TITLE, PAIR_SEL, PAIR_MARK,
 	PAIR_HEAT = 20,     /* 20..20+HEAT_LEVELS-1 */
+	PAIR_DYNAMIC = 64,  /* and up: made by ui_image() */
 };
 #define HEAT_LEVELS 8
 #define SERIES_COLOURS 6
@@ -133,6 +138,12 @@ void ui_bar(int y, int x, int w, double p);
  */
 void ui_chart(int y, int x, int w, int h, const char *title, const struct chart_series *s,
 	      int ns, const char *const *legend);
+/*
+ * Draws packed RGB pixels (w x h) at (y, x) with upper half blocks: each
+ * cell shows two pixels, the top as foreground, the bottom as background,
+ * in the terminal's 256 (or 8) colours. Takes (h + 1) / 2 rows, w columns.
+ */
+void ui_image(struct app *app, int y, int x, const uint8_t *rgb, int w, int h);
 /* Tab strip "[1 Overview] 2 Charts ..." on line y. */
 void ui_tabs(int y, const char *const *names, int n, int cur);
 
