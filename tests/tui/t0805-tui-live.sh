@@ -31,6 +31,10 @@ check_screen "epoch 3 appears without a key" "^ +3 +0.3333 +0.5000 " 20
 wait $writer
 check_screen "the title follows the live epoch" "running, epoch 3 of 10"
 check_screen "the best epoch line follows" "best epoch 3: val F1 0.4600"
+# The dashboard holds no read transaction: a full checkpoint is not busy
+# and empties the WAL while it keeps drawing.
+check_eq "a checkpoint while the dashboard reads is not blocked (busy, log)" \
+	"$("$MMDB" sql --write --format csv "PRAGMA wal_checkpoint(TRUNCATE)" | sed -n 2p | cut -d, -f1,2 | tr -d '\r')" "0,0"
 keys 2
 check_screen "the charts have the new points" "^ +1.500│"
 keys q
