@@ -762,6 +762,14 @@ int model_delete_run(const char *db_path, const char *cache_dir, int64_t run)
 		goto out_rollback;
 	db_finalize(st);
 	st = NULL;
+	/* As 'mmdb runs rm' does, whether or not the schema cascades there. */
+	if (db_prepare(db, &st, "DELETE FROM predictions WHERE run_id = ?"))
+		goto out_rollback;
+	db_bind_int(st, 1, run);
+	if (db_step(st) < 0)
+		goto out_rollback;
+	db_finalize(st);
+	st = NULL;
 	if (db_commit(db))
 		goto out_rollback;
 	/* The rows are gone; now the checkpoints, never following a link. */

@@ -180,7 +180,8 @@ int model_data_version(struct db *db, int64_t *out);
 /* How many rows deleting a run removes (epochs, predictions). */
 int model_run_rows(struct db *db, int64_t run, int64_t *epochs, int64_t *predictions);
 /*
- * Deletes a run and its rows (ON DELETE CASCADE) through a separate
+ * Deletes a run and its rows (ON DELETE CASCADE, and its predictions, as
+ * 'mmdb runs rm' does) through a separate
  * read-write connection to db_path, then its checkpoint folder
  * <cache_dir>/runs/<id>/ if present. Returns 0 or -1 (message printed).
  */

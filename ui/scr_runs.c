@@ -451,6 +451,11 @@ static int runs_key(struct app *app, struct screen *base, enum action a)
 		char q[160], *name;
 		if (!r)
 			break;
+		if (r->status && !strcmp(r->status, "running")) {
+			app_message(app, "run %lld is still training: stop it first (or mmdb runs rm --force)",
+				    (long long)r->id);
+			break;
+		}
 		if (model_run_rows(app->db, r->id, &ne, &np)) {
 			app_message(app, "%s", app_last_error(app));
 			break;

@@ -39,6 +39,8 @@ keys 2
 check_screen "the charts have the new points" "^ +1.500│"
 keys q
 check_screen "the runs screen shows the new epoch and progress" "^ +100 run 3/10 30% +live-run"
+keys Home d
+check_screen "a training run is not deleted from the dashboard" "run 100 is still training"
 
 # Resize: 80x24 still draws the table; smaller says what it needs.
 tm resize-window -t tui -x 80 -y 24
