@@ -57,7 +57,8 @@ static int each_row(struct db_stmt *st, row_fn fn, void *data)
 	" CAST(strftime('%s', r.finished_at) AS INTEGER)," \
 	" bv.f1, bv.accuracy, t.accuracy, t.f1," \
 	" (SELECT group_concat(tag, ',') FROM run_tags g WHERE g.run_id = r.id)," \
-	" (SELECT max(epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'validate')" \
+	" (SELECT max(epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'validate')," \
+	" r.heartbeat_at" \
 	" FROM runs r" \
 	" LEFT JOIN epochs bv ON bv.run_id = r.id AND bv.epoch = r.best_epoch AND bv.split = 'validate'" \
 	" LEFT JOIN epochs t ON t.run_id = r.id AND t.split = 'test' AND t.epoch =" \
@@ -93,6 +94,13 @@ static void run_from_row(struct db_stmt *st, struct run_row *r)
 	r->test_f1 = col_num(st, 25);
 	r->tags = col_str(st, 26);
 	r->last_epoch = col_int(st, 27);
+	r->heartbeat = col_num(st, 28);
+}
+
+int run_is_stale(const struct run_row *r, double now_unix)
+{
+	return r->status && !strcmp(r->status, "running") && !isnan(r->heartbeat) &&
+	       now_unix - r->heartbeat > RUN_STALE_SECONDS;
 }
 
 static int add_run(struct db_stmt *st, void *data)

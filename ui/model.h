@@ -29,7 +29,13 @@ struct run_row {
 	int64_t batch_size, epochs, epochs_done, best_epoch, last_epoch;
 	int64_t started, finished;   /* Unix seconds, -1 if unknown */
 	double val_f1, val_acc, test_acc, test_f1;
+	double heartbeat;            /* Unix seconds of the trainer's last sign of life; NaN */
 };
+
+/* A running run whose trainer has been silent this long is shown as stale. */
+#define RUN_STALE_SECONDS 600
+/* 1 when r is 'running' but its heartbeat is older than RUN_STALE_SECONDS. */
+int run_is_stale(const struct run_row *r, double now_unix);
 
 struct run_list {
 	struct run_row *v;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { V_OVERVIEW, V_CHARTS, V_CLASSES, V_CONFUSION, NVIEWS };
 static const char *const view_names[NVIEWS] = { "Overview", "Charts", "Classes", "Confusion" };
@@ -287,10 +288,14 @@ static void run_draw(struct app *app, struct screen *base)
 {
 	struct run_screen *s = (struct run_screen *)base;
 	const struct run_row *r = &s->r;
-	char st[64], dur[24];
+	char st[128], dur[24];
 	if (r->status && !strcmp(r->status, "running")) {
 		int64_t ep = r->epochs_done > r->last_epoch ? r->epochs_done : r->last_epoch;
+		double quiet = (double)time(NULL) - r->heartbeat;
 		snprintf(st, sizeof(st), "running, epoch %lld of %lld", (long long)(ep < 0 ? 0 : ep), (long long)r->epochs);
+		if (run_is_stale(r, (double)time(NULL)))
+			snprintf(st + strlen(st), sizeof(st) - strlen(st), "; no heartbeat for %s",
+				 fmt_duration(dur, sizeof(dur), quiet));
 	} else {
 		snprintf(st, sizeof(st), "%s", r->status ? r->status : "?");
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum col { C_ID, C_STATUS, C_NAME, C_FUSION, C_MODEL, C_LR, C_BS, C_EPOCHS, C_VALF1,
 	   C_VALACC, C_TESTACC, C_TESTF1, C_TIME, C_TAGS, C_CREATED, NCOLS };
@@ -214,7 +215,10 @@ static int runs_reload(struct app *app, struct screen *base)
 
 static void status_text(const struct run_row *r, char *buf, size_t n)
 {
-	if (r->status && !strcmp(r->status, "running")) {
+	if (run_is_stale(r, (double)time(NULL))) {
+		int64_t ep = r->epochs_done > r->last_epoch ? r->epochs_done : r->last_epoch;
+		snprintf(buf, n, "stale %lld/%lld", (long long)(ep < 0 ? 0 : ep), (long long)r->epochs);
+	} else if (r->status && !strcmp(r->status, "running")) {
 		int64_t ep = r->epochs_done > r->last_epoch ? r->epochs_done : r->last_epoch;
 		char pct[16] = "";
 		if (!isnan(r->progress))
@@ -363,7 +367,9 @@ static void runs_draw(struct app *app, struct screen *base)
 			w = col_width(s, c);
 			cell_text(s, r, c, buf, sizeof(buf));
 			if (c == C_STATUS && !sel && r->status) {
-				if (!strcmp(r->status, "running"))
+				if (run_is_stale(r, (double)time(NULL)))
+					ui_attr(PAIR_BAD, A_BOLD);
+				else if (!strcmp(r->status, "running"))
 					ui_attr(PAIR_RUN, A_BOLD);
 				else if (!strcmp(r->status, "failed") || !strcmp(r->status, "crashed"))
 					ui_attr(PAIR_BAD, A_NORMAL);

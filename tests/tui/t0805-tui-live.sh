@@ -22,7 +22,7 @@ check_screen "no epochs yet" "no epochs recorded yet"
 		INSERT INTO epochs(run_id, epoch, split, loss, accuracy, f1) VALUES
 		  (100, $e, 'train', 1.0 / $e, 0.5 + $e / 100.0, 0.5),
 		  (100, $e, 'validate', 1.5 / $e, 0.4 + $e / 100.0, 0.4 + $e / 50.0);
-		UPDATE runs SET epochs_done = $e, progress = $e / 10.0, best_epoch = $e, heartbeat_at = $e WHERE id = 100;" >/dev/null
+		UPDATE runs SET epochs_done = $e, progress = $e / 10.0, best_epoch = $e, heartbeat_at = CAST(strftime('%s', 'now') AS REAL) WHERE id = 100;" >/dev/null
 	done
 ) &
 writer=$!
@@ -52,6 +52,10 @@ check_screen "60x20: says it needs 80x24" "needs at least 80x24; this terminal i
 tm resize-window -t tui -x 120 -y 40
 check_screen "120x40: the wider table has the tags column" "TAGS"
 check_screen "120x40: rows drawn again" "^ +100 run 3/10"
+
+# A trainer silent for an hour: the run is shown as stale.
+"$MMDB" sql --write "UPDATE runs SET heartbeat_at = CAST(strftime('%s', 'now') AS REAL) - 3600 WHERE id = 100" >/dev/null
+check_screen "a silent trainer's run is shown as stale" "^ +100 stale 3/10 +live-run"
 
 # A run deleted while its screen is shown.
 keys Home Enter
