@@ -110,7 +110,7 @@ schema/schema.sql: $(MIGRATIONS) mmdb
 APT_PKGS = build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libncurses-dev libcmocka-dev libturbojpeg0-dev libpng-dev libgif-dev libwebp-dev \
 	libutf8proc-dev tmux python3-venv bzip2 xz-utils zstd zip unzip
-PIP_PKGS = torch==2.13.0 numpy pillow scikit-learn
+PIP_PKGS = torch==2.13.0 numpy pillow scikit-learn transformers
 deps: deps-apt deps-venv
 deps-apt:
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -122,7 +122,7 @@ deps-apt:
 	fi
 deps-venv:
 	@if [ ! -x $(VPY) ]; then echo "  VENV    $(VENV)"; $(PYTHON) -m venv $(VENV); fi
-	@$(VPY) -c 'import torch, numpy, PIL, sklearn' 2>/dev/null || \
+	@$(VPY) -c 'import torch, numpy, PIL, sklearn, transformers' 2>/dev/null || \
 	  { echo "  PIP     $(PIP_PKGS)"; $(VPY) -m pip install -q $(PIP_PKGS); }
 
 test: deps

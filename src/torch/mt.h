@@ -100,6 +100,34 @@ double mt_get_lr(mt_model *m);
 int mt_checkpoint_save(mt_model *m, const char *path, const void *extra, size_t extra_len);
 int mt_checkpoint_load(mt_model *m, const char *path, void **extra, size_t *extra_len);
 
+/*
+ * Eval-mode forward of one backbone, without the heads: part MT_PART_TEXT
+ * gives the [CLS] hidden state (B x H), MT_PART_IMAGE the image features
+ * (B x F: pooled features, or the 1000 ImageNet logits under seed_recipe).
+ * out receives B * *dim floats and must hold n; *dim receives the width.
+ */
+int mt_forward_features(mt_model *m, const struct mt_batch *b, int part, float *out, size_t n, int *dim);
+
+/*
+ * Presets: name of preset i (NULL past the last) and its kind (MT_TEXT or
+ * MT_IMAGE). mt_preset_params counts the backbone's parameters (a BERT
+ * preset with vocab_size tokens; heads excluded; a ResNet with its
+ * 1000-class fc).
+ */
+const char *mt_preset_name(int i, int *kind);
+int mt_preset_params(const char *name, int vocab_size, int64_t *count);
+
+/* The shape of a preset: BERT fields for MT_TEXT, ResNet fields for MT_IMAGE. */
+struct mt_preset_info {
+	int kind;                 /* MT_TEXT or MT_IMAGE */
+	int layers, hidden, heads, ff;
+	int bottleneck;           /* 1: Bottleneck blocks (resnet50) */
+	int blocks[4];            /* blocks in layer1..layer4 */
+	int width;                /* stem channels (64 for torchvision's) */
+};
+/* Fills *out for the preset of that name; -1 when there is none. */
+int mt_preset_get(const char *name, struct mt_preset_info *out);
+
 #ifdef __cplusplus
 }
 #endif

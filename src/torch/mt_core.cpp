@@ -1,10 +1,14 @@
 // mt_core.cpp: error handling and device queries of the libtorch wrapper.
 #include "mt.h"
 
-#include <torch/torch.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>
+#include <ATen/Context.h>
 #include <torch/version.h>
 
+#include <cstdio>
 #include <cstring>
+#include <dlfcn.h>
 #include <string>
 
 static thread_local std::string last_error;
@@ -71,6 +75,30 @@ int mt_manual_seed(uint64_t seed)
 	}
 }
 
+// The CUDA driver's cuDeviceGetName, looked up at run time: the same code
+// serves CPU-only and CUDA builds of libtorch, and needs no CUDA headers.
+typedef int (*cu_init_fn)(unsigned);
+typedef int (*cu_device_get_fn)(int *, int);
+typedef int (*cu_device_get_name_fn)(char *, int, int);
+
+static bool driver_device_name(int index, char *buf, size_t n)
+{
+	void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return false;
+	auto init = (cu_init_fn)dlsym(h, "cuInit");
+	auto get = (cu_device_get_fn)dlsym(h, "cuDeviceGet");
+	auto name = (cu_device_get_name_fn)dlsym(h, "cuDeviceGetName");
+	int dev = 0;
+	char tmp[256];
+	bool ok = init && get && name && init(0) == 0 && get(&dev, index) == 0 &&
+		name(tmp, (int)sizeof tmp, dev) == 0;
+	if (ok)
+		snprintf(buf, n, "%s", tmp);
+	dlclose(h);
+	return ok;
+}
+
 int mt_cuda_device_name(int index, char *buf, size_t n)
 {
 	try {
@@ -78,9 +106,8 @@ int mt_cuda_device_name(int index, char *buf, size_t n)
 			last_error = "no CUDA device " + std::to_string(index);
 			return -1;
 		}
-		// The device name needs the CUDA runtime; without it say which index.
-		auto name = std::string("cuda:") + std::to_string(index);
-		snprintf(buf, n, "%s", name.c_str());
+		if (!driver_device_name(index, buf, n))
+			snprintf(buf, n, "cuda:%d", index);  // no driver library to ask
 		return 0;
 	} catch (const std::exception &e) {
 		last_error = e.what();
