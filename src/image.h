@@ -78,9 +78,12 @@ int img_probe(const void *data, size_t n, int *fmt, int *w, int *h);
 /*
  * Decodes data to size x size RGB pixels (HWC, size * size * 3 bytes written
  * to out, which the caller owns) with the given enum img_mode. JPEG is
- * decoded with libjpeg-turbo's DCT scaling at the smallest scale still at
- * least the needed size; then an antialiased triangle filter (Pillow's
- * BILINEAR with reducing support) scales to size. size is 1..4096.
+ * decoded with libjpeg-turbo's DCT scaling (1/2, 1/4 or 1/8) at the
+ * smallest scale whose sides are still at least size; then an antialiased
+ * triangle filter (Pillow's BILINEAR, support widened when reducing) scales
+ * to size. IMG_CROP's longer side is truncated as torchvision's Resize
+ * does (int(size * long / short)) and the crop offset is
+ * (long - size) / 2 rounded down. size is 1..4096.
  * Returns 0, or -1 with a reason in why (why_n bytes, NUL-terminated); on
  * failure out is left unspecified.
  */
@@ -95,10 +98,10 @@ int img_decode_resize(const void *data, size_t n, int size, int mode,
 int img_decode(const void *data, size_t n, struct img *out, char *why, size_t why_n);
 
 /*
- * Like img_decode(), but a JPEG may be decoded at a reduced DCT scale, the
- * smallest one whose displayed size is still at least min_w x min_h (for a
- * thumbnail, say); other formats decode at full size. A minimum of 0 puts
- * no bound on that axis, so (0, 0) decodes a JPEG at its smallest scale.
+ * Like img_decode(), but a JPEG may be decoded at a reduced DCT scale (1/2,
+ * 1/4, 1/8): the smallest whose displayed size is still at least min_w x
+ * min_h (for a thumbnail, say). Other formats decode at full size. A
+ * minimum of 0 puts no bound on that axis, so (0, 0) decodes a JPEG at 1/8.
  */
 int img_decode_scaled(const void *data, size_t n, int min_w, int min_h,
 		      struct img *out, char *why, size_t why_n);

@@ -5,6 +5,7 @@
 #include "cmds.h"
 #include "../db.h"
 #include "../fetch.h"
+#include "../image.h"
 #include "../output.h"
 #include "../tokenizer.h"
 #include "../torch/mt.h"
@@ -35,8 +36,8 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 			break;
 		case 'h':
 			printf("usage: mmdb env [--format table|csv|json]\n\nPrints versions of mmdb, "
-			       "SQLite, libtorch, libcurl, libarchive, ncurses;\nCUDA availability and "
-			       "devices; the CPU threads libtorch uses.\n");
+			       "SQLite, libtorch, libcurl, libarchive, ncurses,\nthe image libraries; CUDA "
+			       "availability and devices; the CPU threads libtorch uses.\n");
 			return 0;
 		default: return 2;
 		}
@@ -63,6 +64,10 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	ROW("libcurl", fetch_lib_version());
 	ROW("utf8proc", tok_utf8proc_version());
 	ROW("unicode", tok_unicode_version());
+	ROW("libjpeg-turbo", img_libjpeg_version());
+	ROW("libpng", img_libpng_version());
+	ROW("giflib", img_giflib_version());
+	ROW("libwebp", img_libwebp_version());
 	ROW("cuda", ndev ? "available" : "not available");
 	ROW("cuda_devices", NULL);
 	table_cell_int(t, 1, ndev);
