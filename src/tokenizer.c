@@ -47,6 +47,10 @@ struct htab {
 	uint32_t skip;    /* bytes of each token before its key ("##" for cont) */
 };
 
+struct tokref {
+	uint32_t off, len;
+};
+
 struct special {
 	const char *s;
 	uint32_t len;
@@ -55,8 +59,7 @@ struct special {
 
 struct tokenizer {
 	char *arena;       /* the file's bytes; each token NUL-terminated in place */
-	uint32_t *off;     /* id -> offset of its token in arena */
-	uint32_t *len;     /* id -> token length */
+	struct tokref *tok; /* id -> its token in arena */
 	int n;
 	struct htab head;  /* every token, by its full string */
 	struct htab cont;  /* tokens starting with "##", by the rest */
@@ -65,38 +68,30 @@ struct tokenizer {
 	int nspecials;
 };
 
-static inline uint64_t rd64(const unsigned char *p)
+/*
+ * FNV-1a over the bytes, then a final mix: computed a byte at a time, so
+ * WordPiece gets the hash of every prefix of a word in one pass.
+ */
+#define HASH_INIT 0xcbf29ce484222325ull
+static inline uint64_t hash_step(uint64_t h, unsigned char b)
 {
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
+	return (h ^ b) * 0x100000001b3ull;
 }
 
-static inline uint32_t hash_bytes(const char *s, size_t n)
+static inline uint32_t hash_fin(uint64_t h)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull), tail = 0;
-	while (n >= 8) {
-		h = (h ^ rd64(p)) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 31;
-		p += 8;
-		n -= 8;
-	}
-	switch (n) {
-	case 7: tail |= (uint64_t)p[6] << 48; /* fall through */
-	case 6: tail |= (uint64_t)p[5] << 40; /* fall through */
-	case 5: tail |= (uint64_t)p[4] << 32; /* fall through */
-	case 4: tail |= (uint64_t)p[3] << 24; /* fall through */
-	case 3: tail |= (uint64_t)p[2] << 16; /* fall through */
-	case 2: tail |= (uint64_t)p[1] << 8; /* fall through */
-	case 1: tail |= (uint64_t)p[0]; break;
-	default: break;
-	}
-	h = (h ^ tail) * 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
 	return (uint32_t)h;
+}
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = HASH_INIT;
+	while (n--)
+		h = hash_step(h, (unsigned char)*s++);
+	return hash_fin(h);
 }
 
 static void htab_init(struct htab *h, size_t nkeys, uint32_t skip)
@@ -112,31 +107,58 @@ static void htab_init(struct htab *h, size_t nkeys, uint32_t skip)
 	h->skip = skip;
 }
 
-static inline int32_t htab_get(const struct tokenizer *t, const struct htab *h,
-			       const char *s, size_t n)
+static inline uint64_t rd64(const char *p)
 {
-	uint32_t hv = hash_bytes(s, n), i = hv & h->mask;
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/*
+ * a[0..n) == b[0..n), 8 bytes at a time: both buffers have at least 7
+ * readable bytes after the key (the arena is padded, the word buffer too).
+ */
+static inline int keyeq(const char *a, const char *b, size_t n)
+{
+	for (; n >= 8; n -= 8, a += 8, b += 8)
+		if (rd64(a) != rd64(b))
+			return 0;
+	return !n || !((rd64(a) ^ rd64(b)) & (~0ull >> (64 - 8 * n)));
+}
+
+/* The id of key s[0..n) whose hash_bytes() is hv, or -1. */
+static inline int32_t htab_find(const struct tokenizer *t, const struct htab *h,
+				const char *s, size_t n, uint32_t hv)
+{
+	uint32_t i = hv & h->mask;
 	for (;;) {
 		const struct slot *sl = &h->slots[i];
 		if (sl->id < 0)
 			return -1;
-		if (sl->hash == hv && t->len[sl->id] == n + h->skip &&
-		    !memcmp(t->arena + t->off[sl->id] + h->skip, s, n))
-			return sl->id;
+		if (sl->hash == hv) {
+			const struct tokref *r = &t->tok[sl->id];
+			if (r->len == n + h->skip && keyeq(t->arena + r->off + h->skip, s, n))
+				return sl->id;
+		}
 		i = (i + 1) & h->mask;
 	}
+}
+
+static int32_t htab_get(const struct tokenizer *t, const struct htab *h, const char *s, size_t n)
+{
+	return htab_find(t, h, s, n, hash_bytes(s, n));
 }
 
 /* Later lines win over earlier duplicates, as in Hugging Face's vocab reader. */
 static void htab_put(const struct tokenizer *t, struct htab *h, int32_t id)
 {
-	const char *s = t->arena + t->off[id] + h->skip;
-	size_t n = t->len[id] - h->skip;
+	const char *s = t->arena + t->tok[id].off + h->skip;
+	size_t n = t->tok[id].len - h->skip;
 	uint32_t hv = hash_bytes(s, n), i = hv & h->mask;
 	for (;;) {
 		struct slot *sl = &h->slots[i];
-		if (sl->id < 0 || (sl->hash == hv && t->len[sl->id] == t->len[id] &&
-				   !memcmp(t->arena + t->off[sl->id] + h->skip, s, n))) {
+		if (sl->id < 0 || (sl->hash == hv && t->tok[sl->id].len == t->tok[id].len &&
+				   !memcmp(t->arena + t->tok[sl->id].off + h->skip, s, n))) {
 			sl->hash = hv;
 			sl->id = id;
 			break;
@@ -207,6 +229,8 @@ int tok_load(struct tokenizer **out, const char *path)
 	*out = NULL;
 	if (read_file(path, &t->arena, &len))
 		goto out;
+	t->arena = xrealloc(t->arena, st_add(len, 8)); /* keyeq() reads 8 bytes at a time */
+	memset(t->arena + len, 0, 8);
 	if (memchr(t->arena, '\0', len)) {
 		size_t at = (size_t)((char *)memchr(t->arena, '\0', len) - t->arena), line = 1;
 		for (size_t j = 0; j < at; j++)
@@ -228,10 +252,9 @@ int tok_load(struct tokenizer **out, const char *path)
 		}
 		tl = trim_end(t->arena + pos, end - pos);
 		t->arena[pos + tl] = '\0';
-		ALLOC_GROW(t->off, nlines + 1, alloc);
-		t->len = xrealloc(t->len, st_mult(alloc, sizeof(*t->len)));
-		t->off[nlines] = (uint32_t)pos;
-		t->len[nlines] = (uint32_t)tl;
+		ALLOC_GROW(t->tok, nlines + 1, alloc);
+		t->tok[nlines].off = (uint32_t)pos;
+		t->tok[nlines].len = (uint32_t)tl;
 		if (tl > 2 && t->arena[pos] == '#' && t->arena[pos + 1] == '#')
 			ncont++;
 		nlines++;
@@ -241,7 +264,7 @@ int tok_load(struct tokenizer **out, const char *path)
 		}
 		pos = end + 1;
 	}
-	if (nlines == 0 || (nlines == 1 && t->len[0] == 0)) {
+	if (nlines == 0 || (nlines == 1 && t->tok[0].len == 0)) {
 		error("vocab '%s' is empty", path);
 		goto out;
 	}
@@ -249,9 +272,9 @@ int tok_load(struct tokenizer **out, const char *path)
 	htab_init(&t->head, nlines, 0);
 	htab_init(&t->cont, ncont, 2);
 	for (i = 0; i < t->n; i++) {
-		const char *s = t->arena + t->off[i];
+		const char *s = t->arena + t->tok[i].off;
 		htab_put(t, &t->head, i);
-		if (t->len[i] > 2 && s[0] == '#' && s[1] == '#')
+		if (t->tok[i].len > 2 && s[0] == '#' && s[1] == '#')
 			htab_put(t, &t->cont, i);
 	}
 	for (i = 0; i < 5; i++) {
@@ -286,8 +309,7 @@ void tok_free(struct tokenizer *t)
 	if (!t)
 		return;
 	free(t->arena);
-	free(t->off);
-	free(t->len);
+	free(t->tok);
 	free(t->head.slots);
 	free(t->cont.slots);
 	free(t);
@@ -309,7 +331,7 @@ const char *tok_id_token(const struct tokenizer *t, int id)
 {
 	if (id < 0 || id >= t->n)
 		return NULL;
-	return t->arena + t->off[id];
+	return t->arena + t->tok[id].off;
 }
 
 const char *tok_utf8proc_version(void) { return utf8proc_version(); }
@@ -345,6 +367,19 @@ static const uint8_t ascii_class[128] = {
 	/* p-z { | } ~ DEL */
 	AC_WORD, AC_WORD, AC_WORD, AC_WORD, AC_WORD, AC_WORD, AC_WORD, AC_WORD,
 	AC_WORD, AC_WORD, AC_WORD, AC_PUNCT, AC_PUNCT, AC_PUNCT, AC_PUNCT, AC_DROP,
+};
+
+/* ASCII letters and digits -> their lower case; 0 for every other byte. */
+static const uint8_t word_lower[256] = {
+	['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
+	['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+#define L(u, l) [u] = l, [l] = l
+	L('A', 'a'), L('B', 'b'), L('C', 'c'), L('D', 'd'), L('E', 'e'), L('F', 'f'),
+	L('G', 'g'), L('H', 'h'), L('I', 'i'), L('J', 'j'), L('K', 'k'), L('L', 'l'),
+	L('M', 'm'), L('N', 'n'), L('O', 'o'), L('P', 'p'), L('Q', 'q'), L('R', 'r'),
+	L('S', 's'), L('T', 't'), L('U', 'u'), L('V', 'v'), L('W', 'w'), L('X', 'x'),
+	L('Y', 'y'), L('Z', 'z'),
+#undef L
 };
 
 static int in_ranges(const struct cp_range *r, size_t n, int32_t c)
@@ -448,13 +483,18 @@ static inline void emit(struct enc *e, int32_t id)
 	e->n++;
 }
 
-/* WordPiece on e->word: greedy longest match from the left. */
+/*
+ * WordPiece on e->word: greedy longest match from the left. The hashes of
+ * all prefixes of the rest of the word are computed in one pass, then the
+ * longest that is a token wins.
+ */
 static void wordpiece(struct enc *e)
 {
 	const struct tokenizer *t = e->t;
 	const char *w = e->word;
-	size_t start = 0, wlen = e->wlen;
+	size_t start = 0, wlen = e->wlen, end, k;
 	int32_t pieces[TOK_MAX_WORD_CHARS];
+	uint64_t hs[WORD_BYTES + 1];
 	int np = 0, i;
 
 	if (e->wchars > TOK_MAX_WORD_CHARS) {
@@ -463,20 +503,17 @@ static void wordpiece(struct enc *e)
 	}
 	while (start < wlen) {
 		const struct htab *h = start ? &t->cont : &t->head;
-		size_t end = wlen;
+		size_t lim = wlen - start > h->maxlen ? start + h->maxlen : wlen;
+		uint64_t hv = HASH_INIT;
 		int32_t id = -1;
-		if (end - start > h->maxlen) {
-			end = start + h->maxlen;
-			while (end > start && ((unsigned char)w[end] & 0xc0) == 0x80)
-				end--;
-		}
-		while (end > start) {
-			id = htab_get(t, h, w + start, end - start);
+		for (k = start; k < lim; k++)
+			hs[k - start] = hv = hash_step(hv, (unsigned char)w[k]);
+		for (end = lim; end > start; end--) {
+			if (end < wlen && ((unsigned char)w[end] & 0xc0) == 0x80)
+				continue; /* not a character boundary */
+			id = htab_find(t, h, w + start, end - start, hash_fin(hs[end - start - 1]));
 			if (id >= 0)
 				break;
-			do
-				end--;
-			while (end > start && ((unsigned char)w[end] & 0xc0) == 0x80);
 		}
 		if (id < 0) {
 			emit(e, t->unk);
@@ -617,14 +654,29 @@ static void run(struct enc *e, const char *text, size_t len)
 
 	while (p < end && !e->stop) {
 		unsigned c = *p;
+		if (word_lower[c]) {
+			/* the fast path: a run of ASCII letters and digits */
+			const unsigned char *q = p + 1;
+			size_t n, room;
+			if (e->nmarks)
+				flush_marks(e);
+			while (q < end && word_lower[*q])
+				q++;
+			n = (size_t)(q - p);
+			room = e->wchars < TOK_MAX_WORD_CHARS ? TOK_MAX_WORD_CHARS - e->wchars : 0;
+			for (size_t i = 0; i < n && i < room; i++)
+				e->word[e->wlen + i] = (char)word_lower[p[i]];
+			e->wlen += n < room ? n : room;
+			e->wchars += n;
+			p = q;
+			continue;
+		}
 		if (c < 0x80) {
 			if (e->nmarks && ascii_class[c] != AC_DROP)
 				flush_marks(e);
 			switch (ascii_class[c]) {
 			case AC_WORD:
-				if (e->wchars++ < TOK_MAX_WORD_CHARS)
-					e->word[e->wlen++] = (char)(c | ((c - 'A' < 26u) << 5));
-				break;
+				break; /* taken above */
 			case AC_SPACE:
 				end_word(e);
 				break;
@@ -706,8 +758,11 @@ int tok_encode(const struct tokenizer *t, const char *text, size_t len, int max_
 	}
 	ids[0] = t->cls;
 	ids[n + 1] = t->sep;
-	for (i = (int)n + 2; i < max_len; i++)
-		ids[i] = t->pad;
+	if (t->pad == 0)
+		memset(ids + n + 2, 0, ((size_t)max_len - n - 2) * sizeof(*ids));
+	else
+		for (i = (int)n + 2; i < max_len; i++)
+			ids[i] = t->pad;
 	if (mask) {
 		memset(mask, 1, n + 2);
 		memset(mask + n + 2, 0, (size_t)max_len - n - 2);
