@@ -5,7 +5,7 @@
  * Each file entry is read on a second thread (decompression, SHA-256,
  * parsing, typed conversion) and handed over in batches to the main thread,
  * which writes them with prepared statements inside BEGIN IMMEDIATE
- * transactions of COMMIT_EVERY records, so a killed ingest keeps what it
+ * transactions of COMMIT_EVERY records (--batch), so a killed ingest keeps what it
  * committed and a re-run completes it. Rows whose id is already stored
  * with the same content count as unchanged; with different content they are
  * bad records ("duplicate id with different content"), or, with --update,
@@ -34,7 +34,7 @@
 
 #define BATCH_ITEMS 1024      /* records per hand-over between the threads */
 #define QUEUE_DEPTH 4         /* batches in flight: bounds memory */
-#define COMMIT_EVERY 50000    /* records per transaction */
+#define COMMIT_EVERY 50000    /* records per transaction, by default */
 #define RAW_MAX 2000          /* bytes of a bad record kept in ingest_errors */
 
 /* ---- batches handed from the reading thread to the writing one ---- */
@@ -262,7 +262,7 @@ struct ingest {
 	struct db_stmt *ins_com, *sel_com, *upd_com, *ins_err, *ins_ingest, *upd_ingest;
 	struct db_stmt *max_post, *img_from_posts;
 	int in_txn;
-	long since_commit;
+	long since_commit, commit_every;
 	int64_t img_after;       /* posts rowids above this still need images rows */
 	/* the current entry */
 	int64_t ingest_id;
@@ -601,7 +601,7 @@ static int txn_commit(struct ingest *in)
 /* Outside --strict, every COMMIT_EVERY records end a transaction. */
 static int maybe_commit(struct ingest *in)
 {
-	if (++in->since_commit < COMMIT_EVERY)
+	if (++in->since_commit < in->commit_every)
 		return 0;
 	in->since_commit = 0;
 	if (flush_images(in))
@@ -989,10 +989,11 @@ static void ingest_usage(FILE *f)
 		   "  --dataset NAME dataset the posts belong to (default: fakeddit)\n"
 		   "  --strict       any bad record fails the whole ingest; nothing is written\n"
 		   "  --update       a stored post whose content changed (same id, from an earlier\n"
-		   "                 ingest) is updated; without it, that is a bad record\n\n"
+		   "                 ingest) is updated; without it, that is a bad record\n"
+		   "  --batch N      records per transaction (default %d)\n\n"
 		   "Bad records are skipped and kept in ingest_errors (file, line, column, reason,\n"
 		   "detail). Running the same ingest again changes nothing; a killed ingest run\n"
-		   "again completes. Every ingest is recorded in the ingests table.\n");
+		   "again completes. Every ingest is recorded in the ingests table.\n", COMMIT_EVERY);
 }
 
 int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
@@ -1002,6 +1003,7 @@ int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
 		{ "dataset", required_argument, NULL, 'd' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "update", no_argument, NULL, 'u' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -1013,6 +1015,7 @@ int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
 	memset(&in, 0, sizeof(in));
 	in.ctx = ctx;
 	in.db = ctx->db;
+	in.commit_every = COMMIT_EVERY;
 	while ((c = getopt_long(argc, argv, "s:d:Suh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -1027,6 +1030,13 @@ int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
 			break;
 		case 'S': in.strict = 1; break;
 		case 'u': in.update = 1; break;
+		case 'b': {
+			int n;
+			if (parse_int(optarg, 1, 100000000, "--batch", &n))
+				return 2;
+			in.commit_every = n;
+			break;
+		}
 		case 'h': ingest_usage(stdout); return 0;
 		default: ingest_usage(stderr); return 2;
 		}
