@@ -23,7 +23,7 @@ CREATE TABLE ingests (
   finished_at        TEXT,
   seconds            REAL,
   mmdb_version       TEXT NOT NULL
-);
+, pid INTEGER);
 CREATE TABLE posts (
   id                    TEXT PRIMARY KEY,
   dataset_id            INTEGER NOT NULL REFERENCES datasets(id),
@@ -55,7 +55,7 @@ CREATE TABLE ingest_errors (
   column     TEXT,
   reason     TEXT NOT NULL,
   record     TEXT
-);
+, detail TEXT);
 CREATE INDEX ingest_errors_ingest ON ingest_errors(ingest_id);
 CREATE TABLE comments (
   id             TEXT PRIMARY KEY,

@@ -257,6 +257,13 @@ int db_bind_text(struct db_stmt *st, int idx, const char *s, int len)
 	return bind_rc(st, sqlite3_bind_text(st->s, idx, s, len, SQLITE_TRANSIENT));
 }
 
+int db_bind_text_static(struct db_stmt *st, int idx, const char *s, int len)
+{
+	if (!s)
+		return db_bind_null(st, idx);
+	return bind_rc(st, sqlite3_bind_text(st->s, idx, s, len, SQLITE_STATIC));
+}
+
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, int len)
 {
 	return bind_rc(st, sqlite3_bind_blob(st->s, idx, p, len, SQLITE_TRANSIENT));

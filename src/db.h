@@ -64,6 +64,9 @@ int db_reset(struct db_stmt *st);
 int db_bind_int(struct db_stmt *st, int idx, int64_t v);
 int db_bind_double(struct db_stmt *st, int idx, double v);
 int db_bind_text(struct db_stmt *st, int idx, const char *s, int len);
+/* Like db_bind_text, without a copy: s must stay valid until the statement
+ * is reset (db_reset) or the parameter bound again. For bulk inserts. */
+int db_bind_text_static(struct db_stmt *st, int idx, const char *s, int len);
 int db_bind_blob(struct db_stmt *st, int idx, const void *p, int len);
 int db_bind_null(struct db_stmt *st, int idx);
 /* Index of a named parameter (":name"), 0 if none. */
