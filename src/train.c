@@ -1,0 +1,870 @@
+/*
+ * train: the epoch loop of a run (see train.h). Reads top to bottom:
+ * select posts, build loaders and model, then per epoch train -> validate
+ * -> scheduler / early stopping / best checkpoint -> one transaction of
+ * rows -> checkpoints; at the end test with the best checkpoint and write
+ * predictions. B = batch, L = tokens, S = image side, C = classes.
+ */
+#include "train_int.h"
+#include "db.h"
+#include "loader.h"
+#include "progress.h"
+#include "tokenizer.h"
+#include "torch/mt.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEARTBEAT_SECONDS 5.0
+
+/* Set by SIGINT/SIGTERM; checked between steps. */
+static volatile sig_atomic_t interrupt_flag;
+
+static void on_signal(int sig)
+{
+	interrupt_flag = 1;
+	signal(sig, SIG_DFL); /* a second Ctrl-C ends the process at once */
+}
+
+/* The posts of one split, as loader items with the strings they borrow. */
+struct split_data {
+	const char *name;
+	struct loader_item *items;
+	size_t n, alloc;
+	char **strings;
+	size_t nstrings, strings_alloc;
+};
+
+struct trainer {
+	struct db *db;
+	struct run_config *cfg;
+	int64_t run_id;
+	int C;
+	struct split_data split[3];   /* train, validate, test */
+	struct tokenizer *tok;
+	struct loader *ld[3];
+	mt_model *model;
+	struct train_state st;
+	char dir[4096], best_path[4200], last_path[4200];
+	double t_session;             /* when this process started the run */
+	double last_heartbeat;
+	double progress;              /* share of the run done, for the heartbeat */
+	int64_t nan_at_step;          /* test hook */
+	float *class_weights;
+};
+
+static char *keep(struct split_data *sd, const char *s)
+{
+	char *c;
+	if (!s)
+		return NULL;
+	c = xstrdup(s);
+	ALLOC_GROW(sd->strings, sd->nstrings + 1, sd->strings_alloc);
+	sd->strings[sd->nstrings++] = c;
+	return c;
+}
+
+static void split_release(struct split_data *sd)
+{
+	size_t i;
+	for (i = 0; i < sd->nstrings; i++)
+		free(sd->strings[i]);
+	free(sd->strings);
+	free(sd->items);
+	memset(sd, 0, sizeof(*sd));
+}
+
+/* Posts of a split with a label of the run's scheme (never from subreddit or
+ * domain); with images, only those whose image is 'ok' unless --missing-image
+ * blank. Ordered by id, at most --limit. */
+static int load_split(struct trainer *T, struct split_data *sd, const char *split)
+{
+	struct run_config *cfg = T->cfg;
+	struct db_stmt *st = NULL;
+	struct strbuf sql = STRBUF_INIT;
+	int rc, ret = -1;
+	int need_image = (cfg->modalities & MT_IMAGE) && cfg->missing_image == MISSING_SKIP;
+
+	sd->name = split;
+	sb_addf(&sql, "SELECT p.id, coalesce(p.clean_title, p.title, ''), p.label_%c%s, i.status, "
+		      "i.sha256 FROM posts p LEFT JOIN images i ON i.post_id = p.id "
+		      "WHERE p.split = ?1 AND p.label_%c%s IS NOT NULL%s ORDER BY p.id",
+		cfg->label[0], "way", cfg->label[0], "way",
+		need_image ? " AND i.status = 'ok' AND i.sha256 IS NOT NULL" : "");
+	if (cfg->limit > 0)
+		sb_addf(&sql, " LIMIT %d", cfg->limit);
+	if (db_prepare(T->db, &st, sql.buf))
+		goto out;
+	db_bind_text(st, 1, split, -1);
+	while ((rc = db_step(st)) == DB_ROW) {
+		struct loader_item *it;
+		const char *status = db_column_text(st, 3);
+		ALLOC_GROW(sd->items, sd->n + 1, sd->alloc);
+		it = &sd->items[sd->n++];
+		it->post_id = keep(sd, db_column_text(st, 0));
+		it->title = keep(sd, db_column_text(st, 1));
+		it->label = (int)db_column_int(st, 2);
+		it->image_sha256 = status && !strcmp(status, "ok") ? keep(sd, db_column_text(st, 4)) : NULL;
+		if (it->label < 0 || it->label >= T->C) {
+			error("post %s: %s label %d outside 0..%d", it->post_id, cfg->label, it->label,
+			      T->C - 1);
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	ret = 0;
+out:
+	db_finalize(st);
+	sb_release(&sql);
+	return ret;
+}
+
+/* The vocab: --vocab FILE (registered in vocabs), the resumed run's, or the
+ * latest one in vocabs. *path is malloc'd. */
+static int resolve_vocab(struct trainer *T, int64_t resume_id, char **path, int64_t *vocab_id)
+{
+	struct db_stmt *st = NULL;
+	int rc, ret = -1;
+	char hex[65];
+	uint64_t size;
+
+	*path = NULL;
+	*vocab_id = 0;
+	if (resume_id) {
+		if (db_prepare(T->db, &st, "SELECT v.id, v.path FROM runs r JOIN vocabs v ON v.id = "
+					   "r.vocab_id WHERE r.id = ?1"))
+			return -1;
+		db_bind_int(st, 1, resume_id);
+	} else if (T->cfg->vocab) {
+		if (sha256_file(T->cfg->vocab, hex, &size))
+			return -1;
+		if (db_prepare(T->db, &st, "SELECT id, path FROM vocabs WHERE path = ?1 AND sha256 = ?2"))
+			return -1;
+		db_bind_text(st, 1, T->cfg->vocab, -1);
+		db_bind_text(st, 2, hex, -1);
+	} else if (db_prepare(T->db, &st, "SELECT id, path FROM vocabs ORDER BY id DESC LIMIT 1")) {
+		return -1;
+	}
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		*vocab_id = db_column_int(st, 0);
+		*path = xstrdup(db_column_text(st, 1));
+		ret = 0;
+	} else if (rc == DB_DONE && T->cfg->vocab && !resume_id) {
+		*path = xstrdup(T->cfg->vocab);
+		ret = 0; /* registered once the tokenizer has loaded it */
+	} else if (rc == DB_DONE) {
+		error("no vocab: build one with 'mmdb vocab build' or give --vocab FILE");
+	}
+	db_finalize(st);
+	return ret;
+}
+
+static int register_vocab(struct trainer *T, const char *path, int64_t *vocab_id)
+{
+	struct db_stmt *st = NULL;
+	char hex[65];
+	uint64_t size;
+	int ret = -1;
+
+	if (sha256_file(path, hex, &size))
+		return -1;
+	if (db_prepare(T->db, &st, "INSERT INTO vocabs (path, sha256, size, source) "
+				   "VALUES (?1, ?2, ?3, 'file')"))
+		return -1;
+	db_bind_text(st, 1, path, -1);
+	db_bind_text(st, 2, hex, -1);
+	db_bind_int(st, 3, tok_vocab_size(T->tok));
+	if (db_step(st) >= 0) {
+		*vocab_id = db_last_insert_rowid(T->db);
+		ret = 0;
+	}
+	db_finalize(st);
+	return ret;
+}
+
+static double run_seconds(const struct trainer *T)
+{
+	return T->st.run_seconds + (now_seconds() - T->t_session);
+}
+
+static void heartbeat(struct trainer *T)
+{
+	double t = now_seconds();
+	if (t - T->last_heartbeat < HEARTBEAT_SECONDS)
+		return;
+	T->last_heartbeat = t;
+	tdb_heartbeat(T->db, T->run_id, T->progress); /* a failure here is not fatal */
+}
+
+static void to_mt_batch(const struct trainer *T, const struct loader_batch *b, struct mt_batch *mb)
+{
+	memset(mb, 0, sizeof(*mb));
+	mb->n = b->n;
+	if (T->cfg->modalities & MT_TEXT) {
+		mb->max_len = T->cfg->max_len;
+		mb->input_ids = b->input_ids;
+		mb->attention_mask = b->attention_mask;
+	}
+	if (T->cfg->modalities & MT_IMAGE) {
+		mb->image_size = T->cfg->image_size;
+		mb->pixels = b->pixels;
+	}
+	mb->labels = b->labels;
+}
+
+/*
+ * Evaluates a split (list order): probabilities of every post, mean loss
+ * and metrics into r (buffers allocated on first use). Returns 0, 1 when
+ * interrupted, -1 on error.
+ */
+static int evaluate(struct trainer *T, int which, struct eval_result *r, const char *what)
+{
+	struct split_data *sd = &T->split[which];
+	struct loader *ld = T->ld[which];
+	struct loader_batch *b;
+	struct progress *pg;
+	double loss_sum = 0, t0 = now_seconds();
+	int C = T->C, rc, ret = -1;
+	size_t i;
+
+	if (!r->probs) {
+		r->probs = xmalloc(st_mult(st_mult(sd->n ? sd->n : 1, C), sizeof(float)));
+		r->labels = xmalloc(st_mult(sd->n ? sd->n : 1, sizeof(int)));
+		r->post_ids = xmalloc(st_mult(sd->n ? sd->n : 1, sizeof(char *)));
+	}
+	r->n = (int)sd->n;
+	r->num_classes = C;
+	for (i = 0; i < sd->n; i++) {
+		r->labels[i] = sd->items[i].label;
+		r->post_ids[i] = sd->items[i].post_id;
+	}
+	pg = progress_start(what, (uint64_t)loader_batches(ld), "batches", T->cfg->quiet);
+	loader_start_epoch(ld, 0, 0);
+	while ((rc = loader_next(ld, &b)) == 1) {
+		struct mt_batch mb;
+		float loss = 0;
+		to_mt_batch(T, b, &mb);
+		/* List order: batch b holds posts items[0] .. items[0] + n - 1. */
+		if (mt_eval_batch(T->model, &mb, r->probs + b->items[0] * (size_t)C, &loss)) {
+			error("evaluating %s: %s", sd->name, mt_last_error());
+			loader_release(ld, b);
+			goto out;
+		}
+		loss_sum += (double)loss * b->n;
+		progress_update(pg, (uint64_t)b->index + 1);
+		loader_release(ld, b);
+		heartbeat(T);
+		if (interrupt_flag) {
+			ret = 1;
+			goto out;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	r->loss = sd->n ? loss_sum / (double)sd->n : NAN;
+	r->seconds = now_seconds() - t0;
+	metrics_init(&r->m, C);
+	for (i = 0; i < sd->n; i++)
+		metrics_add(&r->m, r->labels[i], metrics_argmax(r->probs + i * C, C));
+	metrics_compute(&r->m);
+	ret = 0;
+out:
+	progress_done(pg);
+	return ret;
+}
+
+static void eval_release(struct eval_result *r)
+{
+	free(r->probs);
+	free(r->labels);
+	free(r->post_ids);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The learning rate of the next step: warm-up, then the scheduler's. */
+static double step_lr(const struct trainer *T, int64_t steps_per_epoch)
+{
+	const struct run_config *cfg = T->cfg;
+	double lr = T->st.lr;
+	int64_t g = T->st.global_step;
+
+	if (cfg->scheduler == SCHED_COSINE) {
+		int64_t total = steps_per_epoch * cfg->epochs - cfg->warmup;
+		double t = total > 0 ? (double)(g - cfg->warmup) / (double)total : 1;
+		if (t < 0)
+			t = 0;
+		if (t > 1)
+			t = 1;
+		lr = cfg->min_lr + (cfg->lr - cfg->min_lr) * 0.5 * (1 + cos(M_PI * t));
+	}
+	if (cfg->warmup > 0 && g < cfg->warmup)
+		lr = lr * (double)(g + 1) / cfg->warmup;
+	return lr;
+}
+
+static int save_checkpoint(struct trainer *T, const char *path)
+{
+	if (mt_checkpoint_save(T->model, path, &T->st, sizeof(T->st)))
+		return error("cannot save checkpoint '%s': %s", path, mt_last_error());
+	return 0;
+}
+
+/*
+ * Trains the rest of epoch st.epoch. Returns 0 at its end, 1 when
+ * interrupted (position saved), -1 on failure (status set).
+ */
+static int train_epoch(struct trainer *T)
+{
+	struct run_config *cfg = T->cfg;
+	struct loader *ld = T->ld[0];
+	struct loader_batch *b;
+	struct progress *pg;
+	char label[64], note[128], reason[256];
+	int64_t per_epoch = loader_batches(ld);
+	double t0 = now_seconds(), w0 = loader_wait_seconds(ld), last_note = 0, lr_set = -1;
+	int rc;
+
+	snprintf(label, sizeof(label), "epoch %d/%d", T->st.epoch, cfg->epochs);
+	pg = progress_start(label, (uint64_t)per_epoch, "batches", cfg->quiet);
+	loader_start_epoch(ld, T->st.epoch, T->st.step);
+	while ((rc = loader_next(ld, &b)) == 1) {
+		struct mt_batch mb;
+		float loss = 0;
+		double lr = step_lr(T, per_epoch), t;
+
+		if (lr != lr_set && mt_set_lr(T->model, lr) == 0)
+			lr_set = lr;
+		T->st.last_lr = lr;
+		to_mt_batch(T, b, &mb);
+		if (mt_train_step(T->model, &mb, &loss)) {
+			snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s",
+				 T->st.epoch, T->st.step + 1, mt_last_error());
+			loader_release(ld, b);
+			goto failed;
+		}
+		if (T->nan_at_step && T->st.global_step + 1 == T->nan_at_step)
+			loss = NAN;
+		if (isnan(loss) || isinf(loss)) {
+			snprintf(reason, sizeof(reason), "loss is %s at epoch %d step %d",
+				 isnan(loss) ? "NaN" : "infinite", T->st.epoch, T->st.step + 1);
+			loader_release(ld, b);
+			goto failed;
+		}
+		T->st.loss_sum += (double)loss * b->n;
+		T->st.samples += b->n;
+		T->st.step++;
+		T->st.global_step++;
+		loader_release(ld, b);
+
+		t = now_seconds();
+		progress_update(pg, (uint64_t)T->st.step);
+		if (t - last_note > 0.25) {
+			double secs = T->st.seconds + (t - t0);
+			last_note = t;
+			snprintf(note, sizeof(note), "loss %.4f  %.0f samples/s",
+				 T->st.loss_sum / (double)T->st.samples,
+				 secs > 0 ? (double)T->st.samples / secs : 0.0);
+			progress_note(pg, note);
+		}
+		T->progress = ((T->st.epoch - 1) + (double)T->st.step / (double)per_epoch) / cfg->epochs;
+		heartbeat(T);
+		if (cfg->stop_after_steps && T->st.global_step >= cfg->stop_after_steps)
+			interrupt_flag = 1;
+		if (interrupt_flag)
+			break;
+	}
+	T->st.seconds += now_seconds() - t0;
+	T->st.wait += loader_wait_seconds(ld) - w0;
+	progress_done(pg);
+	if (rc < 0 && !interrupt_flag) {
+		snprintf(reason, sizeof(reason), "the data loader failed at epoch %d", T->st.epoch);
+		goto failed_quiet;
+	}
+	return interrupt_flag ? 1 : 0;
+failed:
+	T->st.seconds += now_seconds() - t0;
+	progress_done(pg);
+	error("run %lld: %s", (long long)T->run_id, reason);
+failed_quiet:
+	tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
+	return -1;
+}
+
+/* ReduceLROnPlateau (mode min, relative threshold 1e-4, as PyTorch) and
+ * early stopping on the validation loss. Returns 1 to stop early. */
+static int after_validation(struct trainer *T, double val_loss)
+{
+	struct run_config *cfg = T->cfg;
+	struct train_state *s = &T->st;
+
+	if (cfg->scheduler == SCHED_PLATEAU) {
+		if (val_loss < s->plateau_best * (1 - 1e-4)) {
+			s->plateau_best = val_loss;
+			s->plateau_bad = 0;
+		} else if (++s->plateau_bad > cfg->plateau_patience) {
+			double lr = s->lr * cfg->plateau_factor;
+			if (lr < cfg->min_lr)
+				lr = cfg->min_lr;
+			if (s->lr - lr > 1e-8 * s->lr)
+				s->lr = lr;
+			s->plateau_bad = 0;
+		}
+	}
+	if (val_loss < s->es_best - cfg->early_stop_delta) {
+		s->es_best = val_loss;
+		s->es_bad = 0;
+	} else {
+		s->es_bad++;
+	}
+	return cfg->early_stop > 0 && s->es_bad >= cfg->early_stop;
+}
+
+static void print_epoch(const struct trainer *T, const struct train_figures *tf,
+			const struct eval_result *v)
+{
+	if (T->cfg->quiet)
+		return;
+	fprintf(stderr, "epoch %d/%d: train loss %.4f (%.0f samples/s, loader wait %.1f%%), "
+			"validate loss %.4f accuracy %.4f f1 %.4f, lr %.3g%s\n",
+		T->st.epoch, T->cfg->epochs, tf->loss, tf->samples_per_s, 100 * tf->wait_share,
+		v->loss, v->m.accuracy, v->m.f1_weighted, tf->lr,
+		T->st.best_epoch == T->st.epoch ? "  *best" : "");
+}
+
+/* Balanced class weights as scikit-learn's compute_class_weight: n / (C * n_k). */
+static float *balanced_weights(const struct split_data *sd, int C)
+{
+	float *w = xcalloc((size_t)C, sizeof(float));
+	size_t i;
+	int64_t count[METRICS_MAX_CLASSES] = { 0 };
+	int k;
+
+	for (i = 0; i < sd->n; i++)
+		count[sd->items[i].label]++;
+	for (k = 0; k < C; k++)
+		w[k] = count[k] ? (float)((double)sd->n / ((double)C * (double)count[k])) : 1.0f;
+	return w;
+}
+
+static int make_loaders(struct trainer *T, const char *cache_dir)
+{
+	struct run_config *cfg = T->cfg;
+	struct loader_opts o = { 0 };
+	char objects[4096], prep[4096];
+	int i;
+
+	snprintf(objects, sizeof(objects), "%s/objects", cache_dir);
+	snprintf(prep, sizeof(prep), "%s/prep", cache_dir);
+	o.batch_size = cfg->batch_size;
+	o.max_len = cfg->modalities & MT_TEXT ? cfg->max_len : 0;
+	o.image_size = cfg->modalities & MT_IMAGE ? cfg->image_size : 0;
+	o.resize_mode = cfg->resize;
+	o.workers = cfg->workers;
+	o.prefetch = cfg->workers;
+	o.seed = cfg->seed;
+	o.tok = T->tok;
+	o.objects_dir = objects;
+	o.prep_dir = cfg->prep_cache ? prep : NULL;
+	for (i = 0; i < 3; i++) {
+		o.shuffle = i == 0;
+		/* A last train batch of one post would break batch norm: drop it. */
+		o.drop_last = i == 0 && T->split[0].n % (size_t)cfg->batch_size == 1 && T->split[0].n > 1;
+		if (!T->split[i].n)
+			continue;
+		if (loader_new(&T->ld[i], T->split[i].items, T->split[i].n, &o))
+			return -1;
+	}
+	return 0;
+}
+
+static int make_model(struct trainer *T)
+{
+	struct run_config *cfg = T->cfg;
+	struct mt_config mc;
+	char report[4096];
+
+	memset(&mc, 0, sizeof(mc));
+	mc.num_classes = T->C;
+	mc.modalities = cfg->modalities;
+	mc.fusion = cfg->fusion;
+	mc.text_model = cfg->text_model;
+	mc.vocab_size = T->tok ? tok_vocab_size(T->tok) : 0;
+	mc.max_len = cfg->max_len;
+	mc.image_model = cfg->image_model;
+	mc.image_size = cfg->image_size;
+	mc.seed_recipe = cfg->seed_recipe;
+	mc.dropout = (float)cfg->dropout;
+	mc.optimizer = cfg->optimizer;
+	mc.lr = cfg->lr;
+	mc.weight_decay = cfg->weight_decay;
+	mc.momentum = cfg->momentum;
+	mc.grad_clip = cfg->grad_clip;
+	mc.freeze = cfg->freeze;
+	mc.class_weights = T->class_weights;
+	mc.device = cfg->device;
+	mc.amp = cfg->amp;
+	mc.seed = cfg->seed;
+	if (mt_manual_seed(cfg->seed) || mt_model_new(&mc, &T->model))
+		return error("cannot build the model: %s", mt_last_error());
+	if (cfg->text_weights && (cfg->modalities & MT_TEXT) &&
+	    mt_model_load_weights(T->model, cfg->text_weights, MT_PART_TEXT, report, sizeof(report)))
+		return error("cannot load '%s': %s", cfg->text_weights, mt_last_error());
+	if (cfg->image_weights && (cfg->modalities & MT_IMAGE) &&
+	    mt_model_load_weights(T->model, cfg->image_weights, MT_PART_IMAGE, report, sizeof(report)))
+		return error("cannot load '%s': %s", cfg->image_weights, mt_last_error());
+	return 0;
+}
+
+/* Reads the status of a run to resume and refuses what cannot be resumed. */
+static int check_resumable(struct trainer *T, int64_t id)
+{
+	struct db_stmt *st = NULL;
+	char status[32] = "";
+	int ret = -1;
+
+	train_mark_crashed(T->db, 60);
+	if (db_prepare(T->db, &st, "SELECT status FROM runs WHERE id = ?1"))
+		return -1;
+	db_bind_int(st, 1, id);
+	if (db_step(st) == DB_ROW)
+		snprintf(status, sizeof(status), "%s", db_column_text(st, 0));
+	db_finalize(st);
+	if (!strcmp(status, "running"))
+		error("run %lld is still running (pid alive)", (long long)id);
+	else if (!strcmp(status, "completed") || !strcmp(status, "early_stopped"))
+		error("run %lld has finished (%s): nothing to resume", (long long)id, status);
+	else
+		ret = 0;
+	return ret;
+}
+
+static void fresh_state(struct trainer *T)
+{
+	memset(&T->st, 0, sizeof(T->st));
+	T->st.magic = TRAIN_STATE_MAGIC;
+	T->st.version = TRAIN_STATE_VERSION;
+	T->st.epoch = 1;
+	T->st.lr = T->cfg->lr;
+	T->st.plateau_best = T->st.es_best = T->st.best_val_loss = INFINITY;
+}
+
+static int load_last(struct trainer *T)
+{
+	void *extra = NULL;
+	size_t len = 0;
+	struct stat stt;
+
+	if (stat(T->last_path, &stt)) {
+		fresh_state(T); /* died before its first checkpoint: start over */
+		return 0;
+	}
+	if (mt_checkpoint_load(T->model, T->last_path, &extra, &len))
+		return error("cannot load checkpoint '%s': %s", T->last_path, mt_last_error());
+	if (len != sizeof(T->st) || ((struct train_state *)extra)->magic != TRAIN_STATE_MAGIC ||
+	    ((struct train_state *)extra)->version != TRAIN_STATE_VERSION) {
+		free(extra);
+		return error("checkpoint '%s' was not written by this mmdb", T->last_path);
+	}
+	memcpy(&T->st, extra, sizeof(T->st));
+	free(extra);
+	return 0;
+}
+
+/* Everything after setup: epochs, then test. Returns as train_run. */
+static int run_loop(struct trainer *T)
+{
+	struct run_config *cfg = T->cfg;
+	struct eval_result val = { 0 }, best_val = { 0 }, test = { 0 };
+	struct train_figures tf;
+	int rc, ret = -1, have_best_val = 0;
+	const char *status, *why = "evaluation failed";
+
+	while (!T->st.training_done) {
+		if ((rc = train_epoch(T)) < 0)
+			goto out;
+		if (rc == 1)
+			goto interrupted;
+		tf.loss = T->st.samples ? T->st.loss_sum / (double)T->st.samples : NAN;
+		tf.seconds = T->st.seconds;
+		tf.samples = T->st.samples;
+		tf.samples_per_s = T->st.seconds > 0 ? (double)T->st.samples / T->st.seconds : NAN;
+		tf.wait_share = T->st.seconds > 0 ? T->st.wait / T->st.seconds : NAN;
+		tf.lr = T->st.last_lr > 0 ? T->st.last_lr : T->st.lr;
+		if ((rc = evaluate(T, 1, &val, "validate")) < 0)
+			goto fail_status;
+		if (rc == 1)
+			goto interrupted;
+		if (val.loss < T->st.best_val_loss) {
+			T->st.best_val_loss = val.loss;
+			T->st.best_epoch = T->st.epoch;
+			why = "cannot save the best checkpoint";
+			if (save_checkpoint(T, T->best_path))
+				goto fail_status;
+			why = "evaluation failed";
+			if (!best_val.probs) {
+				best_val.probs = xmalloc(st_mult(st_mult(val.n ? val.n : 1, T->C), sizeof(float)));
+				best_val.labels = val.labels;
+				best_val.post_ids = val.post_ids;
+			}
+			memcpy(best_val.probs, val.probs, sizeof(float) * (size_t)val.n * T->C);
+			best_val.n = val.n;
+			best_val.num_classes = T->C;
+			have_best_val = 1;
+		}
+		if (after_validation(T, val.loss))
+			T->st.early_stopped = 1;
+		why = "cannot write the epoch's rows to the database";
+		if (tdb_write_epoch(T->db, T->run_id, T->st.epoch, &tf, &val, T->st.best_epoch,
+				    (double)T->st.epoch / cfg->epochs, run_seconds(T)))
+			goto fail_status;
+		print_epoch(T, &tf, &val);
+		/* The next epoch starts clean; the last checkpoint says so. */
+		if (T->st.early_stopped || T->st.epoch >= cfg->epochs)
+			T->st.training_done = 1;
+		else
+			T->st.epoch++;
+		T->st.step = 0;
+		T->st.loss_sum = T->st.seconds = T->st.wait = 0;
+		T->st.samples = 0;
+		T->st.run_seconds = run_seconds(T);
+		T->t_session = now_seconds();
+		why = "cannot save the last checkpoint";
+		if (save_checkpoint(T, T->last_path))
+			goto fail_status;
+		why = "evaluation failed";
+	}
+
+	/* Test, once, with the best checkpoint; validate predictions from it too. */
+	if (T->st.best_epoch <= 0) {
+		error("run %lld: no best epoch to test", (long long)T->run_id);
+		goto fail_status;
+	}
+	{
+		void *extra = NULL;
+		size_t len = 0;
+		why = "cannot load the best checkpoint";
+		if (mt_checkpoint_load(T->model, T->best_path, &extra, &len)) {
+			error("cannot load checkpoint '%s': %s", T->best_path, mt_last_error());
+			goto fail_status;
+		}
+		free(extra);
+		why = "evaluation failed";
+	}
+	if (!have_best_val) {
+		if ((rc = evaluate(T, 1, &val, "validate (best)")) < 0)
+			goto fail_status;
+		if (rc == 1)
+			goto interrupted;
+	}
+	if (T->split[2].n) {
+		if ((rc = evaluate(T, 2, &test, "test")) < 0)
+			goto fail_status;
+		if (rc == 1)
+			goto interrupted;
+	}
+	status = T->st.early_stopped ? "early_stopped" : "completed";
+	why = "cannot write test rows and predictions to the database";
+	if (tdb_write_final(T->db, T->run_id, T->st.best_epoch, have_best_val ? &best_val : &val,
+			    T->split[2].n ? &test : NULL, status, run_seconds(T)))
+		goto fail_status;
+	if (T->split[2].n)
+		printf("run %lld %s: best epoch %d, test accuracy %.4f, f1 %.4f (weighted), "
+		       "%.4f (macro)\n", (long long)T->run_id, status, T->st.best_epoch,
+		       test.m.accuracy, test.m.f1_weighted, test.m.f1_macro);
+	else
+		printf("run %lld %s: best epoch %d (no test posts)\n", (long long)T->run_id, status,
+		       T->st.best_epoch);
+	ret = 0;
+	goto out;
+
+interrupted:
+	T->st.run_seconds = run_seconds(T);
+	T->t_session = now_seconds();
+	if (save_checkpoint(T, T->last_path) == 0)
+		tdb_set_status(T->db, T->run_id, "interrupted", "interrupted by a signal; resume with "
+			       "'mmdb run --resume'", T->st.run_seconds);
+	else
+		tdb_set_status(T->db, T->run_id, "interrupted", "interrupted; its last checkpoint "
+			       "could not be saved", T->st.run_seconds);
+	fprintf(stderr, "mmdb: run %lld interrupted at epoch %d step %d; continue with "
+			"'mmdb run --resume %lld'\n", (long long)T->run_id, T->st.epoch, T->st.step,
+		(long long)T->run_id);
+	ret = 1;
+	goto out;
+fail_status:
+	tdb_set_status(T->db, T->run_id, "failed", why, run_seconds(T));
+out:
+	best_val.labels = NULL;
+	best_val.post_ids = NULL;
+	eval_release(&best_val);
+	eval_release(&val);
+	eval_release(&test);
+	return ret;
+}
+
+/* --loader-only: the train split's batches as fast as the loader makes
+ * them, twice (the second epoch reads the prep cache), with no model. */
+static int loader_only(struct trainer *T, const char *cache_dir)
+{
+	struct loader_batch *b;
+	int e, rc;
+
+	if (make_loaders(T, cache_dir))
+		return -1;
+	for (e = 1; e <= 2; e++) {
+		double t0 = now_seconds(), dt;
+		long batches = 0, posts = 0;
+		loader_start_epoch(T->ld[0], e, 0);
+		while ((rc = loader_next(T->ld[0], &b)) == 1) {
+			batches++;
+			posts += b->n;
+			loader_release(T->ld[0], b);
+		}
+		if (rc < 0)
+			return -1;
+		dt = now_seconds() - t0;
+		printf("loader epoch %d: %ld batches, %ld posts in %.3f s: %.1f batches/s, %.0f posts/s "
+		       "(%d workers, batch %d%s)\n", e, batches, posts, dt, batches / (dt > 0 ? dt : 1e-9),
+		       posts / (dt > 0 ? dt : 1e-9), T->cfg->workers, T->cfg->batch_size,
+		       T->cfg->prep_cache ? (e == 1 ? ", decoding" : ", prep cache") : ", decoding");
+	}
+	return 0;
+}
+
+int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
+	      const char *argv_json, int64_t resume_id, int64_t *run_id)
+{
+	struct trainer T;
+	struct sigaction sa, old_int, old_term;
+	struct strbuf json = STRBUF_INIT;
+	char *vocab_path = NULL;
+	int64_t vocab_id = 0;
+	int counts[3], i, ret = -1;
+	const char *s, *why = "setup failed";
+
+	memset(&T, 0, sizeof(T));
+	T.db = db;
+	T.cfg = cfg;
+	T.C = cfg->num_classes;
+	T.t_session = now_seconds();
+	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
+		T.nan_at_step = atoll(s);
+	interrupt_flag = 0;
+	if (resume_id && check_resumable(&T, resume_id))
+		return -1;
+
+	if (!strcmp(cfg->device, "auto"))
+		cfg->device = mt_cuda_available() ? "cuda" : "cpu";
+	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available())
+		return error("--device %s: CUDA is not available in this build or machine", cfg->device);
+	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads))
+		return error("--threads %d: %s", cfg->threads, mt_last_error());
+	if (cfg->amp && strncmp(cfg->device, "cuda", 4))
+		warning("--amp has an effect on CUDA only");
+
+	if (cfg->modalities & MT_TEXT) {
+		if (resolve_vocab(&T, resume_id, &vocab_path, &vocab_id))
+			goto out;
+		if (tok_load(&T.tok, vocab_path))
+			goto out;
+		if (!vocab_id && register_vocab(&T, vocab_path, &vocab_id))
+			goto out;
+		cfg->vocab = vocab_path;
+	}
+	static const char *const names[3] = { "train", "validate", "test" };
+	for (i = 0; i < 3; i++) {
+		if (load_split(&T, &T.split[i], names[i]))
+			goto out;
+		counts[i] = (int)T.split[i].n;
+	}
+	if (!counts[0] || !counts[1]) {
+		error("no labelled posts in the %s split%s: ingest train and validate files first",
+		      !counts[0] ? "train" : "validate",
+		      (cfg->modalities & MT_IMAGE) && cfg->missing_image == MISSING_SKIP ?
+		      " with an 'ok' image (or use --missing-image blank)" : "");
+		goto out;
+	}
+	if (cfg->class_weights_balanced)
+		T.class_weights = balanced_weights(&T.split[0], T.C);
+	if (cfg->loader_only) {
+		ret = loader_only(&T, cache_dir);
+		goto out;
+	}
+
+	if (resume_id) {
+		T.run_id = resume_id;
+		if (tdb_resume_run(db, resume_id))
+			goto out;
+	} else {
+		run_config_json(cfg, &json);
+		json.buf[--json.len] = 0; /* drop the closing brace: append argv */
+		sb_addf(&json, ", \"argv\": %s}", argv_json);
+		if (tdb_create_run(db, cfg, json.buf, vocab_id, counts, mt_torch_version(), &T.run_id))
+			goto out;
+	}
+	*run_id = T.run_id;
+	snprintf(T.dir, sizeof(T.dir), "%s/runs/%lld", cache_dir, (long long)T.run_id);
+	snprintf(T.best_path, sizeof(T.best_path), "%s/best.ckpt", T.dir);
+	snprintf(T.last_path, sizeof(T.last_path), "%s/last.ckpt", T.dir);
+	why = "cannot create the checkpoint directory";
+	if (mkdir_p(T.dir, 0755) || tdb_set_checkpoints(db, T.run_id, T.best_path, T.last_path))
+		goto fail_status;
+	if (!cfg->quiet)
+		fprintf(stderr, "run %lld: %s on %d train, %d validate, %d test posts (%s, %d workers)\n",
+			(long long)T.run_id, resume_id ? "resuming" : "training", counts[0], counts[1],
+			counts[2], cfg->device, cfg->workers);
+
+	why = "cannot build the model (see the run's output)";
+	if (make_model(&T))
+		goto fail_status;
+	why = "cannot start the data loader";
+	if (make_loaders(&T, cache_dir))
+		goto fail_status;
+	why = "cannot load the last checkpoint";
+	if (resume_id) {
+		if (load_last(&T))
+			goto fail_status;
+	} else {
+		fresh_state(&T);
+	}
+	T.t_session = now_seconds();
+	T.last_heartbeat = T.t_session;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ret = run_loop(&T);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	goto out;
+
+fail_status:
+	tdb_set_status(db, T.run_id, "failed", why, run_seconds(&T));
+	ret = -1;
+out:
+	for (i = 0; i < 3; i++) {
+		loader_free(T.ld[i]);
+		split_release(&T.split[i]);
+	}
+	mt_model_free(T.model);
+	tok_free(T.tok);
+	free(T.class_weights);
+	sb_release(&json);
+	if (ret != 0 && !T.run_id)
+		ret = -1;
+	/* cfg->vocab pointed into vocab_path: the caller is done with cfg. */
+	cfg->vocab = NULL;
+	free(vocab_path);
+	return ret;
+}

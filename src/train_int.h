@@ -1,0 +1,75 @@
+/*
+ * train_int.h: what train.c and train_db.c share (not a public interface).
+ */
+#ifndef MMDB_TRAIN_INT_H
+#define MMDB_TRAIN_INT_H
+
+#include "metrics.h"
+#include "train.h"
+
+#include <stdint.h>
+
+/* The C side of a checkpoint (mt_checkpoint_save's extra blob): where the
+ * run stands, so --resume continues exactly. Fixed layout, versioned. */
+#define TRAIN_STATE_MAGIC 0x6d6d6462u /* "mmdb" */
+#define TRAIN_STATE_VERSION 1
+struct train_state {
+	uint32_t magic, version;
+	int32_t epoch;           /* epoch in progress (1-based) */
+	int32_t step;            /* train batches done in it */
+	int32_t training_done;   /* 1: every epoch trained (or early stop): test is next */
+	int32_t early_stopped;
+	int64_t global_step;     /* optimizer steps so far */
+	double lr;               /* the scheduler's current base lr */
+	double plateau_best;     /* ReduceLROnPlateau */
+	int32_t plateau_bad;
+	int32_t es_bad;          /* early stopping */
+	double es_best;
+	double best_val_loss;    /* best checkpoint */
+	int32_t best_epoch;
+	int32_t pad;
+	/* The epoch in progress, for an exact resume mid-epoch. */
+	double loss_sum;         /* sum of batch loss x batch size */
+	int64_t samples;
+	double seconds, wait;    /* train-loop wall time and loader wait so far */
+	double run_seconds;      /* whole run, across resumes */
+	double last_lr;          /* the lr of the latest step (the epoch row's) */
+};
+
+/* One evaluated split: probabilities of every post and the metrics. */
+struct eval_result {
+	int n, num_classes;      /* N posts, C */
+	float *probs;            /* N*C */
+	int *labels;             /* N */
+	const char **post_ids;   /* N, borrowed */
+	double loss;             /* mean */
+	double seconds;
+	struct metrics m;
+};
+
+/* One epoch's train figures. */
+struct train_figures {
+	double loss, seconds, samples_per_s, wait_share, lr;
+	int64_t samples;
+};
+
+/* train_db.c */
+int tdb_create_run(struct db *db, const struct run_config *cfg, const char *config_json,
+		   int64_t vocab_id, const int counts[3], const char *torch_version, int64_t *id);
+int tdb_resume_run(struct db *db, int64_t id);
+int tdb_set_checkpoints(struct db *db, int64_t id, const char *best, const char *last);
+int tdb_heartbeat(struct db *db, int64_t id, double progress);
+/* One epoch in one transaction: train and validate rows, validate's
+ * class_metrics and confusion, and the runs row's progress. */
+int tdb_write_epoch(struct db *db, int64_t id, int epoch, const struct train_figures *tf,
+		    const struct eval_result *val, int best_epoch, double progress,
+		    double run_seconds);
+/* The end in one transaction: test rows (epoch = best epoch), predictions
+ * of validate and test, and the final status. test may be NULL. */
+int tdb_write_final(struct db *db, int64_t id, int best_epoch, const struct eval_result *val,
+		    const struct eval_result *test, const char *status, double run_seconds);
+/* Sets status (and reason, may be NULL) and finished_at. */
+int tdb_set_status(struct db *db, int64_t id, const char *status, const char *reason,
+		   double run_seconds);
+
+#endif

@@ -1,0 +1,28 @@
+# lib_run.sh: helpers for the training-run tests (t07*). Source after lib.sh.
+# setup_synthetic TRAIN VALIDATE TEST: a synthetic Fakeddit-shaped dataset
+# (examples/gen_fakeddit.py) ingested, its images imported, a vocab built.
+PY="$MMDB_TOP/.venv/bin/python"
+[ -x "$PY" ] || PY=python3
+
+setup_synthetic() {
+	"$PY" "$MMDB_TOP/examples/gen_fakeddit.py" --out "$T/data" --train "$1" --validate "$2" \
+		--test "$3" --image-px 32 --seed 3 >/dev/null || return 1
+	"$MMDB" -q ingest "$T/data"/multimodal_*.tsv >/dev/null || return 1
+	"$MMDB" -q images import "$T/data/images" >/dev/null || return 1
+	"$MMDB" -q vocab build >/dev/null || return 1
+}
+
+# Tiny models on tiny inputs: a run over ~100 posts takes seconds.
+TINY="--text-model bert-tiny --image-model resnet-small --image-size 16 --max-len 12
+	--batch-size 16 --lr 1e-3 --optimizer adamw --threads 1 --workers 2 --seed 5"
+
+# wait_for SQL SECONDS: polls until the query returns 1.
+wait_for() {
+	i=0
+	while [ "$i" -lt $(($2 * 10)) ]; do
+		[ "$(q "$1")" = 1 ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
