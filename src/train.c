@@ -476,6 +476,8 @@ static int make_loaders(struct trainer *T, const char *cache_dir)
 	o.prep_dir = cfg->prep_cache ? prep : NULL;
 	for (i = 0; i < 3; i++) {
 		o.shuffle = i == 0;
+		/* Evaluation keeps no activations for backward: twice the batch fits. */
+		o.batch_size = i == 0 ? cfg->batch_size : 2 * cfg->batch_size;
 		/* A last train batch of one post would break batch norm: drop it. */
 		o.drop_last = i == 0 && T->split[0].n % (size_t)cfg->batch_size == 1 && T->split[0].n > 1;
 		if (!T->split[i].n)
