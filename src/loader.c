@@ -134,7 +134,7 @@ static int prep_read(const char *path, uint8_t *out, size_t n)
  * (the cache is an optimisation). */
 static void prep_write(const char *path, const uint8_t *data, size_t n)
 {
-	char tmp[4096], dir[4096];
+	char tmp[4200], dir[4096];
 	char *slash;
 	size_t put = 0;
 	int fd;
@@ -308,6 +308,8 @@ int loader_new(struct loader **out, const struct loader_item *items, size_t n,
 		return error("loader: images need the objects directory");
 	l = xcalloc(1, sizeof(*l));
 	l->o = *opts;
+	l->o.objects_dir = opts->objects_dir ? xstrdup(opts->objects_dir) : NULL;
+	l->o.prep_dir = opts->prep_dir ? xstrdup(opts->prep_dir) : NULL;
 	l->n = n;
 	l->items = xmalloc(st_mult(n ? n : 1, sizeof(*items)));
 	if (n)
@@ -475,5 +477,7 @@ void loader_free(struct loader *l)
 	free(l->threads);
 	free(l->perm);
 	free(l->items);
+	free((char *)l->o.objects_dir);
+	free((char *)l->o.prep_dir);
 	free(l);
 }

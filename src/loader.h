@@ -43,8 +43,8 @@ struct loader_opts {
 	int drop_last;               /* 1: skip a final partial batch */
 	uint64_t seed;
 	const struct tokenizer *tok; /* needed when max_len > 0 */
-	const char *objects_dir;     /* <cache>/objects */
-	const char *prep_dir;        /* <cache>/prep, or NULL for no cache */
+	const char *objects_dir;     /* <cache>/objects (copied) */
+	const char *prep_dir;        /* <cache>/prep, or NULL for no cache (copied) */
 };
 
 struct loader_batch {

@@ -26,3 +26,12 @@ wait_for() {
 	done
 	return 1
 }
+
+# q SQL: the first value of the first row, exactly (multi-line expressions
+# and text with commas are fine); empty for NULL or no row.
+q() {
+	"$MMDB" sql --format json "$1" | "$PY" -c 'import json, sys
+r = json.load(sys.stdin)
+v = next(iter(r[0].values())) if r else None
+print("" if v is None else v)'
+}
