@@ -19,8 +19,8 @@ rm -rf "$DEMO"
 mkdir -p "$DEMO"
 say() { printf '\n== %s\n' "$*"; }
 
-say "generating a synthetic dataset (1,500 train, 400 validate, 400 test posts)"
-"$PY" examples/gen_fakeddit.py --out "$DEMO/data" --train 1500 --validate 400 --test 400 \
+say "generating a synthetic dataset (1,200 train, 300 validate, 300 test posts)"
+"$PY" examples/gen_fakeddit.py --out "$DEMO/data" --train 1200 --validate 300 --test 300 \
 	--image-px 64 --seed 7
 
 say "ingesting posts"
@@ -32,8 +32,8 @@ say "building a vocab from the titles"
 
 # Small models from random initialisation; one seed for all three runs.
 common="--text-model bert-tiny --image-model resnet-small --image-size 32 --max-len 16
-	--batch-size 32 --epochs 8 --optimizer adamw --lr 1e-3 --min-lr 1e-5 --scheduler cosine
-	--warmup 20 --early-stop 0 --dropout 0.1 --seed 7 --threads 2 --workers 2 --prep-cache --tag demo"
+	--batch-size 32 --epochs 6 --optimizer adamw --lr 1e-3 --min-lr 1e-5 --scheduler cosine
+	--warmup 20 --early-stop 0 --dropout 0.1 --seed 7 --threads 1 --workers 2 --prep-cache --tag demo"
 
 say "training a text-only run"
 "$MMDB" run --name demo-text --modalities text $common

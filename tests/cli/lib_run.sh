@@ -13,7 +13,7 @@ setup_synthetic() {
 }
 
 # Tiny models on tiny inputs: a run over ~100 posts takes seconds.
-TINY="--text-model bert-tiny --image-model resnet-small --image-size 16 --max-len 12
+TINY="--text-model bert-tiny --image-model resnet-small --image-size 32 --max-len 12
 	--batch-size 16 --lr 1e-3 --optimizer adamw --threads 1 --workers 2 --seed 5"
 
 # wait_for SQL SECONDS: polls until the query returns 1.

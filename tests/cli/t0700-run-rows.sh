@@ -22,7 +22,7 @@ check_eq "status completed" "$(q "SELECT status FROM runs WHERE id = $id")" comp
 check_eq "typed columns" "$(q "SELECT label||'|'||modalities||'|'||fusion||'|'||text_model||'|'||
 	image_model||'|'||lr||'|'||batch_size||'|'||epochs||'|'||optimizer||'|'||max_len||'|'||image_size||
 	'|'||class_weights||'|'||seed||'|'||device||'|'||dropout||'|'||scheduler FROM runs WHERE id = $id")" \
-	"6way|text,image|max|bert-tiny|resnet-small|0.001|16|2|adamw|12|16|balanced|5|cpu|0.3|plateau"
+	"6way|text,image|max|bert-tiny|resnet-small|0.001|16|2|adamw|12|32|balanced|5|cpu|0.3|plateau"
 check_eq "config JSON holds every setting" "$(q "SELECT json_extract(config, '$.lr')||'|'||
 	json_extract(config, '$.plateau_patience')||'|'||json_extract(config, '$.early_stop')||'|'||
 	json_extract(config, '$.resize')||'|'||json_array_length(config, '$.tags')||'|'||

@@ -10,8 +10,8 @@ check "ingest the test file as validate" "$MMDB" -q ingest --split validate "$SA
 check "half of it becomes test" "$MMDB" sql --write "UPDATE posts SET split = 'test' WHERE split = 'validate' AND rowid % 2 = 0"
 check "vocab from the titles" "$MMDB" -q vocab build
 check_status "text-only run" 0 "$MMDB" -q run --name sample --modalities text --text-model bert-tiny \
-	--max-len 24 --batch-size 64 --epochs 2 --lr 2e-3 --optimizer adamw --class-weights none \
-	--threads 2 --workers 2 --limit 4000
+	--max-len 24 --batch-size 32 --epochs 2 --lr 2e-3 --optimizer adamw --class-weights none \
+	--threads 1 --workers 2 --limit 1500
 acc=$(q "SELECT test_accuracy FROM run_summary WHERE name = 'sample'")
 base=$(q "SELECT max(n) * 1.0 / sum(n) FROM (SELECT count(*) AS n FROM posts WHERE split = 'test' GROUP BY label_6way)")
 echo "# test accuracy $acc, majority-class baseline $base"
