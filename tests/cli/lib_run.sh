@@ -28,10 +28,16 @@ wait_for() {
 }
 
 # q SQL: the first value of the first row, exactly (multi-line expressions
-# and text with commas are fine); empty for NULL or no row.
-q() {
-	"$MMDB" sql --format json "$1" | "$PY" -c 'import json, sys
+# and text with commas are fine); empty for NULL or no row. Read with the
+# sqlite3 shell (an mmdb process loads libtorch, which costs a second under
+# load); through mmdb sql when sqlite3 is missing.
+if command -v sqlite3 >/dev/null 2>&1; then
+	q() { sqlite3 -batch -noheader -list "$MMDB_DB" ".timeout 5000" "$1" | head -1; }
+else
+	q() {
+		"$MMDB" sql --format json "$1" | "$PY" -c 'import json, sys
 r = json.load(sys.stdin)
 v = next(iter(r[0].values())) if r else None
 print("" if v is None else v)'
-}
+	}
+fi
