@@ -738,6 +738,19 @@ int fetch_file(const char *url, const char *dest, const char *expected_sha256,
 	curl_easy_setopt(d.easy, CURLOPT_XFERINFODATA, &d);
 	curl_easy_setopt(d.easy, CURLOPT_NOPROGRESS, 0L);
 	code = curl_easy_perform(d.easy);
+	if (code == CURLE_RANGE_ERROR && d.offset > 0 && !d.restarted) {
+		/* The server cannot resume: start over from the first byte. */
+		if (ftruncate(d.fd, 0)) {
+			ret = error("cannot truncate '%s': %s", part.buf, strerror(errno));
+			goto out;
+		}
+		d.offset = 0;
+		d.got = 0;
+		d.status = 0;
+		d.restarted = 1;
+		curl_easy_setopt(d.easy, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)0);
+		code = curl_easy_perform(d.easy);
+	}
 	progress_done(d.prog);
 	curl_easy_getinfo(d.easy, CURLINFO_RESPONSE_CODE, &d.status);
 	if (d.too_large) {

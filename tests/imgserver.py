@@ -6,7 +6,8 @@ written to --port-file once listening. The first path component picks a
 behaviour; the rest names an image file in --root (or is a free key):
 
   /img/NAME              200 with the image
-  /slow/NAME             200 with the image after 0.3 s
+  /slow/NAME             200 with the image after 0.3 s (most at once since the last /_max: /_max)
+  /range/NAME            the image, honouring "Range: bytes=N-" with 206
   /redir/NAME            302 to /img/NAME
   /404/X, /403/X         that status with an HTML body
   /flaky/KEY/NAME        500 on the first request for KEY, then 200
@@ -21,7 +22,7 @@ behaviour; the rest names an image file in --root (or is a free key):
   /loop/N                302 to /loop/N+1, forever
   /tofile/X              302 to file:///etc/passwd
   /html/X                200 text/html
-  /_log                  JSON: [[path, unix time, user agent], ...] of every request so far
+  /_log                  JSON: [[path, unix time, user agent, range], ...] of every request so far
 """
 import argparse
 import json
@@ -33,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 LOCK = threading.Lock()
 LOG = []
 COUNTS = {}
+INFLIGHT = [0, 0]  # /slow/ requests being served now, and the most at once
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -64,7 +66,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         with LOCK:
-            LOG.append([self.path, time.time(), self.headers.get("User-Agent", "")])
+            LOG.append([self.path, time.time(), self.headers.get("User-Agent", ""),
+                        self.headers.get("Range", "")])
         parts = self.path.lstrip("/").split("/")
         kind, rest = parts[0], parts[1:]
         try:
@@ -81,8 +84,31 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "img":
             self.send(200, self.image(rest[0]))
         elif kind == "slow":
-            time.sleep(0.3)
-            self.send(200, self.image(rest[0]))
+            with LOCK:
+                INFLIGHT[0] += 1
+                INFLIGHT[1] = max(INFLIGHT)
+            try:
+                time.sleep(0.3)
+                self.send(200, self.image(rest[0]))
+            finally:
+                with LOCK:
+                    INFLIGHT[0] -= 1
+        elif kind == "_max":
+            with LOCK:
+                most, INFLIGHT[1] = INFLIGHT[1], INFLIGHT[0]
+            self.send(200, str(most).encode(), "text/plain")
+        elif kind == "range":
+            data = self.image(rest[0])
+            rng = self.headers.get("Range", "")
+            if rng.startswith("bytes=") and rng.endswith("-"):
+                start = int(rng[6:-1])
+                if start >= len(data):
+                    self.send(416, b"", "text/plain")
+                    return
+                self.send(206, data[start:], headers=[
+                    ("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))])
+            else:
+                self.send(200, data)
         elif kind == "redir":
             self.send(302, b"", "text/html", [("Location", "/img/" + rest[0])])
         elif kind in ("404", "403"):

@@ -68,14 +68,14 @@ check_eq "retryable failures are marked for a later run" \
 # Server-side view of what was asked.
 log=$(curl -s "$B/_log")
 check_eq "redirect loop: 1 request + 5 redirects" \
-	"$(printf '%s' "$log" | python3 -c 'import json,sys; print(sum(1 for p,t,u in json.load(sys.stdin) if p.startswith("/loop/")))')" "6"
+	"$(printf '%s' "$log" | python3 -c 'import json,sys; print(sum(1 for p,t,u,r in json.load(sys.stdin) if p.startswith("/loop/")))')" "6"
 check_eq "Retry-After honoured (second try >= 1 s later)" \
 	"$(printf '%s' "$log" | python3 -c '
 import json,sys
-t=[t for p,t,u in json.load(sys.stdin) if p.startswith("/429/")]
+t=[t for p,t,u,r in json.load(sys.stdin) if p.startswith("/429/")]
 print(len(t) == 2 and t[1] - t[0] >= 0.95)')" "True"
 check_match "User-Agent names mmdb" \
-	"$(printf '%s' "$log" | python3 -c 'import json,sys; print(set(u for p,t,u in json.load(sys.stdin)))')" "mmdb/[0-9.]+ \(\+dataset image fetcher\)"
+	"$(printf '%s' "$log" | python3 -c 'import json,sys; print(set(u for p,t,u,r in json.load(sys.stdin)))')" "mmdb/[0-9.]+ \(\+dataset image fetcher\)"
 
 # The cache: whole objects only, named by content, stored once.
 check_eq "every object matches its name" "$(bad_objects)" ""
@@ -87,7 +87,7 @@ check_eq "placeholder not stored" "$(find "$MMDB_CACHE/objects" -name "$(sha256s
 # A re-run asks only for what is retryable.
 before=$(curl -s "$B/_log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 check_status "re-run" 0 "$MMDB" images fetch $FLAGS --retries 0
-asked=$(curl -s "$B/_log" | python3 -c "import json,sys; print(' '.join(sorted(p.split('/')[1] for p,t,u in json.load(sys.stdin)[$before:] if p != '/_log')))")
+asked=$(curl -s "$B/_log" | python3 -c "import json,sys; print(' '.join(sorted(p.split('/')[1] for p,t,u,r in json.load(sys.stdin)[$before:] if p != '/_log')))")
 check_eq "re-run fetched only the retryable ones" "$asked" "always503 drip stall truncated"
 check_eq "attempts add up" "$(q "SELECT attempts FROM images WHERE post_id = 'e503'")" "3"
 
