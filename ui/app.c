@@ -370,6 +370,10 @@ int tui_run(const struct tui_options *opt)
 					app.stack[i]->stale = 1;
 			}
 		}
+		if (top->wake_at > 0 && app.now >= top->wake_at) {
+			top->wake_at = 0;
+			top->stale = 1;
+		}
 		if (top->stale) {
 			int rc;
 			top->stale = 0;

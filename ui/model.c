@@ -120,6 +120,34 @@ int model_runs(struct db *db, struct run_list *out)
 	return each_row(st, add_run, out);
 }
 
+int model_runs_running(struct db *db, struct run_list *out)
+{
+	struct db_stmt *st;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, RUN_COLUMNS " WHERE r.status = 'running' ORDER BY r.id"))
+		return -1;
+	return each_row(st, add_run, out);
+}
+
+int model_runs_sig(struct db *db, struct runs_sig *out)
+{
+	struct db_stmt *st;
+	int rc;
+	memset(out, 0, sizeof(*out));
+	if (db_prepare(db, &st, "SELECT count(*), total(id), total(status = 'running'),"
+				" (SELECT count(*) FROM run_tags) FROM runs"))
+		return -1;
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		out->count = db_column_int(st, 0);
+		out->id_sum = db_column_int(st, 1);
+		out->running = db_column_int(st, 2);
+		out->tags = db_column_int(st, 3);
+	}
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
 int model_runs_newest(struct db *db, int limit, struct run_list *out)
 {
 	struct db_stmt *st;

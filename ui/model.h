@@ -44,6 +44,16 @@ struct run_list {
 
 /* Every run with its summary (best validation and test metrics). */
 int model_runs(struct db *db, struct run_list *out);
+/* The runs with status 'running' only (for live updates between full loads). */
+int model_runs_running(struct db *db, struct run_list *out);
+/*
+ * A cheap fingerprint of the set of runs: how many, the sum of their ids,
+ * how many are running, how many tags. A change means a full reload.
+ */
+struct runs_sig {
+	int64_t count, id_sum, running, tags;
+};
+int model_runs_sig(struct db *db, struct runs_sig *out);
 /* The newest `limit` runs only (for a fast first screen), newest first. */
 int model_runs_newest(struct db *db, int limit, struct run_list *out);
 void run_list_release(struct run_list *l);

@@ -58,7 +58,44 @@ struct runs_screen {
 	int visible[NCOLS], name_w;
 	double now;
 	int partial;            /* only the newest page is loaded yet */
+	struct runs_sig sig;    /* of the last full load */
+	double full_at;         /* when it ran */
 };
+
+/* Between full loads at most this often, only running runs are re-read. */
+#define FULL_RELOAD_SECONDS 5.0
+
+/*
+ * Live updates on a large database: when the set of runs is unchanged,
+ * re-reads the running runs only and replaces their rows; the rest follows
+ * within FULL_RELOAD_SECONDS. Returns 1 when it did so, 0 when a full load
+ * is needed, -1 on error.
+ */
+static int reload_running(struct app *app, struct runs_screen *s)
+{
+	struct runs_sig sig;
+	struct run_list l;
+	size_t i, k;
+	if (s->partial || !s->runs.n || app->now - s->full_at >= FULL_RELOAD_SECONDS)
+		return 0;
+	if (model_runs_sig(app->db, &sig))
+		return -1;
+	if (memcmp(&sig, &s->sig, sizeof(sig)))
+		return 0;
+	if (model_runs_running(app->db, &l))
+		return -1;
+	for (i = 0; i < l.n; i++)
+		for (k = 0; k < s->runs.n; k++)
+			if (s->runs.v[k].id == l.v[i].id) {
+				run_row_release(&s->runs.v[k]);
+				s->runs.v[k] = l.v[i];
+				memset(&l.v[i], 0, sizeof(l.v[i]));
+				break;
+			}
+	run_list_release(&l);
+	s->base.wake_at = s->full_at + FULL_RELOAD_SECONDS;
+	return 1;
+}
 
 static int is_marked(const struct runs_screen *s, int64_t id)
 {
@@ -181,7 +218,16 @@ static int runs_reload(struct app *app, struct screen *base)
 {
 	struct runs_screen *s = (struct runs_screen *)base;
 	struct run_list l;
-	int i, j;
+	int i, j, rc;
+	if (s->nview && s->cur < s->nview)
+		s->cur_id = s->runs.v[s->view[s->cur]].id;
+	if ((rc = reload_running(app, s)) < 0)
+		return -1;
+	if (rc) {
+		s->now = app->now;
+		rebuild(s);
+		return 0;
+	}
 	/*
 	 * The first load draws the newest page at once (the initial order) and
 	 * asks for another pass that loads every run for sorting and filters.
@@ -192,9 +238,11 @@ static int runs_reload(struct app *app, struct screen *base)
 		s->partial = 1;
 		base->stale = 1;
 	} else {
-		if (model_runs(app->db, &l))
+		if (model_runs_sig(app->db, &s->sig) || model_runs(app->db, &l))
 			return -1;
 		s->partial = 0;
+		s->full_at = app->now;
+		base->wake_at = 0;
 	}
 	run_list_release(&s->runs);
 	s->runs = l;

@@ -60,6 +60,7 @@ struct screen_ops {
 struct screen {
 	const struct screen_ops *ops;
 	int stale;   /* reload before the next draw */
+	double wake_at;   /* > 0: mark stale at this time (now_seconds()) */
 };
 
 #define APP_MAX_DEPTH 16

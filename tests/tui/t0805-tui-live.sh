@@ -41,21 +41,28 @@ keys q
 check_screen "the runs screen shows the new epoch and progress" "^ +100 run 3/10 30% +live-run"
 keys Home d
 check_screen "a training run is not deleted from the dashboard" "run 100 is still training"
+# While the runs screen is shown: the running run's next epoch, and an edit
+# of a finished run (it follows within the full-reload period).
+"$MMDB" sql --write "INSERT INTO epochs(run_id, epoch, split, loss, accuracy, f1) VALUES (100, 4, 'validate', 0.3, 0.5, 0.5);
+  UPDATE runs SET epochs_done = 4, progress = 0.4 WHERE id = 100;
+  UPDATE runs SET name = 'renamed-run' WHERE id = 1" >/dev/null
+check_screen "the runs screen follows the running run without a key" "^ +100 run 4/10 40% +live-run" 10
+check_screen "and an edit of a finished run" "^ +1 completed +renamed-run" 15
 
 # Resize: 80x24 still draws the table; smaller says what it needs.
 tm resize-window -t tui -x 80 -y 24
-check_screen "80x24: the runs table" "^ +100 run 3/10 30% +live-"
+check_screen "80x24: the runs table" "^ +100 run 4/10 40% +live-"
 check_eq "80x24: the pane is 80 columns" "$(tm display-message -p -t tui '#{pane_width}x#{pane_height}')" "80x24"
 check_screen "80x24: the key hints on the last line" "^Enter open"
 tm resize-window -t tui -x 60 -y 20
 check_screen "60x20: says it needs 80x24" "needs at least 80x24; this terminal is 60x20"
 tm resize-window -t tui -x 120 -y 40
 check_screen "120x40: the wider table has the tags column" "TAGS"
-check_screen "120x40: rows drawn again" "^ +100 run 3/10"
+check_screen "120x40: rows drawn again" "^ +100 run 4/10"
 
 # A trainer silent for an hour: the run is shown as stale.
 "$MMDB" sql --write "UPDATE runs SET heartbeat_at = CAST(strftime('%s', 'now') AS REAL) - 3600 WHERE id = 100" >/dev/null
-check_screen "a silent trainer's run is shown as stale" "^ +100 stale 3/10 +live-run"
+check_screen "a silent trainer's run is shown as stale" "^ +100 stale 4/10 +live-run"
 
 # A run deleted while its screen is shown.
 keys Home Enter
