@@ -13,14 +13,6 @@
 
 #define THUMB_MAX_FILE (64 << 20)
 
-/*
- * Until the decoders (src/image.c) are part of the build, these are weak
- * references: a build without them says so instead of failing to link.
- */
-#pragma weak img_decode_scaled
-#pragma weak img_resize
-#pragma weak img_release
-
 static int read_file(const char *path, unsigned char **data, size_t *n, char *why, size_t why_n)
 {
 	FILE *f = fopen(path, "rb");
@@ -59,10 +51,6 @@ int thumb_load(struct thumb *t, const char *path, int cols, int rows)
 	memset(t, 0, sizeof(*t));
 	if (cols < 1 || rows < 1) {
 		snprintf(t->why, sizeof(t->why), "no room to draw it");
-		return -1;
-	}
-	if (!img_decode_scaled || !img_resize || !img_release) {
-		snprintf(t->why, sizeof(t->why), "this mmdb was built without image decoding");
 		return -1;
 	}
 	if (read_file(path, &data, &n, t->why, sizeof(t->why)))

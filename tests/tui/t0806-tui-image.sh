@@ -31,10 +31,9 @@ keys p v
 check_screen "validation predictions" "validate split"
 keys Enter
 check_screen "the post opens" "mmdb post $post "
-if nm "$MMDB" | grep -q ' T img_decode_scaled$'; then
-	check_screen "the image is drawn (status says its size)" "drawn at [0-9]+x[0-9]+ of"
-	screen >"$T/pane"
-	got=$(python3 - "$T/pane" "$iw" "$ih" <<'PY'
+check_screen "the image is drawn (status says its size)" "drawn at [0-9]+x[0-9]+ of"
+screen >"$T/pane"
+got=$(python3 - "$T/pane" "$iw" "$ih" <<'PY'
 import sys
 rows = [l.rstrip('\n') for l in open(sys.argv[1], encoding='utf-8')]
 cells = [l.count('\u2580') for l in rows if '\u2580' in l]
@@ -44,16 +43,13 @@ want = int(sys.argv[2]) / int(sys.argv[3])
 print('ok' if abs(w / h - want) / want < 0.08 or abs(w / (h - 1) - want) / want < 0.08 else 'aspect %dx%d vs %.3f' % (w, h, want))
 PY
 )
-	check_eq "the drawing keeps the aspect ratio" "$got" "ok"
-	check_match "in 256 colours" "$(tm capture-pane -p -e -t tui)" "38;5;[0-9]+"
-	keys i
-	check_screen "i shows the image alone" "i details"
-	n=$(screen | grep -c '▀')
-	check_match "the picture fills more rows alone" "$n" "^(3[0-9]|[4-9][0-9])$"
-	keys i
-else
-	check_screen "without image decoding, says so" "built without image decoding"
-fi
+check_eq "the drawing keeps the aspect ratio" "$got" "ok"
+check_match "in 256 colours" "$(tm capture-pane -p -e -t tui)" "38;5;[0-9]+"
+keys i
+check_screen "i shows the image alone" "i details"
+n=$(screen | grep -c '▀')
+check_match "the picture fills more rows alone" "$n" "^(3[0-9]|[4-9][0-9])$"
+keys i
 keys q Down Enter
 check_screen "another post" "mmdb post "
 check_screen "a post without a cached image says why" "image: (removed|http_error|none|ok in the database, but missing)"
