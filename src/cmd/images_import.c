@@ -8,15 +8,17 @@
  * (absolute, "..", links, devices) are skipped with a reason all the same,
  * and so are entries over --max-bytes.
  *
- * verify: every ok image is read back from the cache, its header and
- * trailer checked (and, with --rehash, its hash), width and height
- * recorded; missing objects go back to pending, bad ones become corrupt.
+ * verify: every ok image is read back from the cache and decoded by
+ * image.h (and, with --rehash, its hash checked); width and height (as
+ * displayed) are recorded; missing objects go back to pending, images that
+ * do not decode become corrupt with the decoder's reason.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmds.h"
 #include "images.h"
 #include "../archive.h"
 #include "../db.h"
+#include "../image.h"
 #include "../imgcache.h"
 #include "../output.h"
 #include "../progress.h"
@@ -449,7 +451,8 @@ struct verify_item {
 	long http_status;
 	/* results */
 	const char *status;     /* "ok", "corrupt", "removed", "pending" */
-	const char *why;
+	const char *why;        /* static, or why_buf */
+	char why_buf[96];
 	struct imgcache_info info;
 	int64_t bytes;
 };
@@ -467,8 +470,9 @@ static void verify_one(struct verify_page *pg, struct verify_item *it)
 	unsigned char *data = NULL;
 	char hex[65];
 	struct stat st;
+	struct img img = IMG_INIT;
 	size_t got = 0;
-	int fd = -1, v;
+	int fd = -1;
 
 	it->status = "corrupt";
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -499,12 +503,18 @@ static void verify_one(struct verify_page *pg, struct verify_item *it)
 			goto out;
 		}
 	}
-	v = imgcache_probe(data, got, got > IMGCACHE_TAIL ? data + got - IMGCACHE_TAIL : data,
-			   got > IMGCACHE_TAIL ? IMGCACHE_TAIL : got, got, &it->info);
-	if (v != IMGC_OK) {
-		it->why = it->info.why;
+	/* The full decode (image.h) is the judge; the size is the displayed one. */
+	if (img_probe(data, got, &it->info.format, &it->info.width, &it->info.height)) {
+		it->why = "unreadable header";
 		goto out;
 	}
+	if (img_decode_scaled(data, got, 1, 1, &img, it->why_buf, sizeof(it->why_buf))) {
+		it->why = it->why_buf;
+		if (!strncmp(it->why_buf, "too large", 9))
+			it->status = "too_large";
+		goto out;
+	}
+	img_release(&img);
 	if (imgcache_is_placeholder(it->sha256, it->info.format, it->info.width, it->info.height)) {
 		it->status = "removed";
 		it->why = "placeholder image (removed at the source)";
@@ -537,8 +547,8 @@ static void verify_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mmdb images verify [--rehash] [--split SPLIT] [--limit N]\n\n"
-		"Reads every ok image back from the cache, checks its header and end,\n"
-		"records width and height, and marks truncated or corrupt ones; --rehash\n"
+		"Reads every ok image back from the cache and decodes it, records width\n"
+		"and height, and marks truncated or corrupt ones; --rehash\n"
 		"also checks each object's bytes against its sha256. Missing objects go\n"
 		"back to pending, for the next fetch.\n\n"
 		"      --rehash        recompute every object's sha256\n"
