@@ -533,12 +533,21 @@ static int add_pred(struct db_stmt *st, void *data)
 }
 
 int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, int limit,
-		    struct pred_list *out)
+		    int64_t total, struct pred_list *out)
 {
 	struct strbuf sql = STRBUF_INIT;
 	struct db_stmt *st;
-	int rc;
+	int rc, rev = total > 0 && offset > total / 2;
+	size_t i;
 	memset(out, 0, sizeof(*out));
+	if (rev) {
+		/* The same rows, counted from the end in the opposite order. */
+		int64_t end = offset + limit < total ? offset + limit : total;
+		limit = (int)(end - offset);
+		offset = total - end;
+		if (limit <= 0)
+			return 0;
+	}
 	/* The page is chosen on predictions alone (its indexes), then joined to posts. */
 	sb_adds(&sql, "SELECT p.post_id, p.label, p.pred, p.prob_pred, p.prob_label,"
 		      " (SELECT title FROM posts WHERE id = p.post_id) FROM predictions p");
@@ -546,9 +555,15 @@ int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, i
 		sb_adds(&sql, " JOIN posts s ON s.id = p.post_id");
 	pred_where(q, &sql);
 	switch (q->order) {
-	case ORDER_CONF_WRONG: sb_adds(&sql, " ORDER BY p.prob_pred DESC, p.post_id"); break;
-	case ORDER_LOW_TRUE: sb_adds(&sql, " ORDER BY p.prob_label, p.post_id"); break;
-	default: sb_adds(&sql, " ORDER BY p.post_id"); break;
+	case ORDER_CONF_WRONG:
+		sb_adds(&sql, rev ? " ORDER BY p.prob_pred, p.post_id DESC" : " ORDER BY p.prob_pred DESC, p.post_id");
+		break;
+	case ORDER_LOW_TRUE:
+		sb_adds(&sql, rev ? " ORDER BY p.prob_label DESC, p.post_id DESC" : " ORDER BY p.prob_label, p.post_id");
+		break;
+	default:
+		sb_adds(&sql, rev ? " ORDER BY p.post_id DESC" : " ORDER BY p.post_id");
+		break;
 	}
 	sb_adds(&sql, " LIMIT :limit OFFSET :offset");
 	rc = db_prepare(db, &st, sql.buf);
@@ -558,7 +573,14 @@ int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, i
 	bind_pred(st, q);
 	db_bind_int(st, db_bind_index(st, ":limit"), limit);
 	db_bind_int(st, db_bind_index(st, ":offset"), offset);
-	return each_row(st, add_pred, out);
+	if (each_row(st, add_pred, out))
+		return -1;
+	for (i = 0; rev && i < out->n / 2; i++) {
+		struct pred_row t = out->v[i];
+		out->v[i] = out->v[out->n - 1 - i];
+		out->v[out->n - 1 - i] = t;
+	}
+	return 0;
 }
 
 void pred_list_release(struct pred_list *l)

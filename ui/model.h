@@ -152,9 +152,14 @@ struct pred_list {
 	size_t n, alloc;
 };
 int model_pred_count(struct db *db, const struct pred_query *q, int64_t *out);
-/* One page: at most `limit` rows from `offset`; never the whole split. */
+/*
+ * One page: at most `limit` rows from `offset`; never the whole split.
+ * `total` (the count, or -1 if unknown) lets a page in the second half be
+ * read in reverse order from the end, so the last page costs what the
+ * first does.
+ */
 int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, int limit,
-		    struct pred_list *out);
+		    int64_t total, struct pred_list *out);
 void pred_list_release(struct pred_list *l);
 
 /* One post with its labels, image and (when run > 0) prediction. */

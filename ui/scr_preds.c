@@ -52,7 +52,7 @@ static int preds_reload(struct app *app, struct screen *base)
 		s->top = s->cur - s->page_rows + 1;
 	pred_list_release(&s->page);
 	s->page_top = s->top;
-	return model_pred_page(app->db, &s->q, s->top, s->page_rows, &s->page);
+	return model_pred_page(app->db, &s->q, s->top, s->page_rows, s->count, &s->page);
 }
 
 static const char *class_name(const struct preds_screen *s, int c)
@@ -184,7 +184,7 @@ static int preds_key(struct app *app, struct screen *base, enum action a)
 	if (s->top != s->page_top) {
 		pred_list_release(&s->page);
 		s->page_top = s->top;
-		if (model_pred_page(app->db, &s->q, s->top, (int)page, &s->page))
+		if (model_pred_page(app->db, &s->q, s->top, (int)page, s->count, &s->page))
 			app_message(app, "%s", app_last_error(app));
 	}
 	return K_NONE;

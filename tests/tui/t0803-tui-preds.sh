@@ -9,7 +9,7 @@ fill_db
 # needed, the fill has 24 validation posts per run and a page holds 20.
 run=2
 start_tui 80 24
-IFS=, read -r nval nwrong cw lt ntrue0 nsearch ntest lastpost firstpost <<EOF
+IFS=, read -r nval nwrong cw lt ntrue0 nsearch ntest lastpost firstpost lastpage <<EOF
 $(rows "SELECT
   (SELECT count(*) FROM predictions WHERE run_id = $run AND split = 'validate') AS a,
   (SELECT count(*) FROM predictions WHERE run_id = $run AND split = 'validate' AND pred <> label) AS b,
@@ -19,7 +19,9 @@ $(rows "SELECT
   (SELECT count(*) FROM prediction_posts WHERE run_id = $run AND split = 'validate' AND title LIKE '%topic 3%') AS f,
   (SELECT count(*) FROM predictions WHERE run_id = $run AND split = 'test') AS g,
   (SELECT max(post_id) FROM predictions WHERE run_id = $run AND split = 'validate') AS h,
-  (SELECT min(post_id) FROM predictions WHERE run_id = $run AND split = 'validate') AS i")
+  (SELECT min(post_id) FROM predictions WHERE run_id = $run AND split = 'validate') AS i,
+  (SELECT group_concat(post_id, ' ') FROM (SELECT post_id FROM predictions WHERE run_id = $run AND split = 'validate'
+     ORDER BY post_id LIMIT 20 OFFSET (SELECT count(*) - 20 FROM predictions WHERE run_id = $run AND split = 'validate'))) AS j")
 EOF
 # Run 2 is the fifth row (ids descending).
 keys Home Down Down Down Down p
@@ -27,6 +29,7 @@ check_screen "p opens the run's validation predictions" "mmdb predictions  run $
 check_eq "first row is the first post" "$(screen | sed -n 4p | awk '{print $1}')" "$firstpost"
 keys End
 check_screen "End pages to the last post" "^$lastpost "
+check_eq "the last page holds the split's last 20 posts in order" "$(screen | sed -n '4,23p' | awk '{print $1}' | tr '\n' ' ' | sed 's/ $//')" "$lastpage"
 keys Home
 check_screen "Home comes back" "^$firstpost "
 keys m
