@@ -31,6 +31,11 @@ BATCH=${GPU_BATCH:-64}
 REF_STEPS=${REF_STEPS:-30}
 DEVICE=${GPU_DEVICE:-cuda}
 PY=${PYTHON:-python3}
+# Model sizes (a CPU dry run passes small ones), Python reference options.
+TEXT=${GPU_TEXT:-bert-base}
+IMAGE=${GPU_IMAGE:-resnet50}
+SIZE=${GPU_SIZE:-224}
+REF_ARGS=${REF_ARGS:-}
 pass=0 failn=0
 
 say() { echo "$*" | tee -a "$REPORT"; }
@@ -52,7 +57,7 @@ if [ -f .gpudeps.tar.xz ]; then tar -xJf .gpudeps.tar.xz; fi
 DEPS=
 [ -d .gpudeps ] && DEPS="DEPS_PREFIX=$top/.gpudeps"
 command -v make >/dev/null || export PATH="$top/.gpudeps/bin:$PATH"
-make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS mmdb tests/gpu/parity >"$OUT/build.txt" 2>&1
+[ -n "${SKIP_BUILD:-}" ] || make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS mmdb tests/gpu/parity >"$OUT/build.txt" 2>&1
 rc=$?
 tail -5 "$OUT/build.txt"
 result $rc "build against $TORCH_DIR ($TORCH_VER)"
@@ -78,13 +83,13 @@ result $? "generate $POSTS synthetic posts"
 result $? "ingest, import and vocab build"
 ./mmdb stats
 
-stamp "full-size run: bert-base + resnet50 @224, bf16, batch $BATCH"
-./mmdb run --name gpu-full --device "$DEVICE" --text-model bert-base --image-model resnet50 \
-	--image-size 224 --batch-size "$BATCH" --epochs 2 --lr 3e-5 --workers "$NPROC" --amp \
+stamp "full-size run: $TEXT + $IMAGE @$SIZE, bf16, batch $BATCH"
+"$top/mmdb" run --name gpu-full --device "$DEVICE" --text-model "$TEXT" --image-model "$IMAGE" \
+	--image-size "$SIZE" --batch-size "$BATCH" --epochs 2 --lr 3e-5 --workers "$NPROC" --amp \
 	--tag gpu 2>&1 | tail -20
 rc=$?
 ./mmdb sql "SELECT epoch, split, printf('%.4f', loss) AS loss, printf('%.4f', accuracy) AS acc, printf('%.1f', samples_per_s) AS samples_s, printf('%.3f', loader_wait) AS loader_wait, printf('%.1f', seconds) AS s FROM epochs WHERE run_id = (SELECT max(id) FROM runs) ORDER BY epoch, split" | tee "$OUT/full.txt"
-result $rc "mmdb run on CUDA, bert-base + resnet50 @224, bf16"
+result $rc "mmdb run on $DEVICE, $TEXT + $IMAGE @$SIZE, amp"
 FULL_ID=$(./mmdb sql --format csv "SELECT max(id) FROM runs" | sed -n 2p | tr -d '\r')
 L1=$(./mmdb sql --format csv "SELECT loss FROM epochs WHERE run_id=$FULL_ID AND split='train' ORDER BY epoch LIMIT 1" | sed -n 2p | tr -d '\r')
 L2=$(./mmdb sql --format csv "SELECT loss FROM epochs WHERE run_id=$FULL_ID AND split='train' ORDER BY epoch DESC LIMIT 1" | sed -n 2p | tr -d '\r')
@@ -120,10 +125,10 @@ echo "after resume: $ST2, $NP2 predictions"
 result $? "Ctrl-C marks interrupted; --resume completes on CUDA with predictions"
 
 stamp "python reference: original recipe (fp32, batch 32)"
-$PY tests/gpu/ref_bench.py --mode original --batch 32 --steps "$REF_STEPS" | tee "$OUT/ref_original.txt"
+$PY tests/gpu/ref_bench.py --mode original --batch 32 --steps "$REF_STEPS" $REF_ARGS | tee "$OUT/ref_original.txt"
 ORIG_SPS=$(sed -n 's/^samples_per_s: //p' "$OUT/ref_original.txt")
 stamp "python reference: tuned (bf16, channels_last, cudnn.benchmark, fused Adam), batch $BATCH"
-$PY tests/gpu/ref_bench.py --mode tuned --batch "$BATCH" --steps "$REF_STEPS" | tee "$OUT/ref_tuned.txt"
+$PY tests/gpu/ref_bench.py --mode tuned --batch "$BATCH" --steps "$REF_STEPS" $REF_ARGS | tee "$OUT/ref_tuned.txt"
 TUNED_SPS=$(sed -n 's/^samples_per_s: //p' "$OUT/ref_tuned.txt")
 
 stamp "report"

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	int32_t *ids, *labels;
 	uint8_t *mask, *pix;
 	float loss = 0;
-	double t0, dt;
+	double t0 = 0, dt;
 	unsigned r = 12345;
 
 	for (i = 1; i + 1 < argc; i += 2) {
