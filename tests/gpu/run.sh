@@ -57,7 +57,7 @@ if [ -f .gpudeps.tar.xz ]; then tar -xJf .gpudeps.tar.xz; fi
 DEPS=
 [ -d .gpudeps ] && DEPS="DEPS_PREFIX=$top/.gpudeps"
 command -v make >/dev/null || export PATH="$top/.gpudeps/bin:$PATH"
-[ -n "${SKIP_BUILD:-}" ] || make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS mmdb tests/gpu/parity >"$OUT/build.txt" 2>&1
+[ -n "${SKIP_BUILD:-}" ] || make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS mmdb tests/gpu/parity tests/gpu/step_bench >"$OUT/build.txt" 2>&1
 rc=$?
 tail -5 "$OUT/build.txt"
 result $rc "build against $TORCH_DIR ($TORCH_VER)"
@@ -131,6 +131,10 @@ stamp "python reference: tuned (bf16, channels_last, cudnn.benchmark, fused Adam
 $PY tests/gpu/ref_bench.py --mode tuned --batch "$BATCH" --steps "$REF_STEPS" $REF_ARGS | tee "$OUT/ref_tuned.txt"
 TUNED_SPS=$(sed -n 's/^samples_per_s: //p' "$OUT/ref_tuned.txt")
 
+stamp "mmdb model step alone (random inputs from host memory), batch $BATCH"
+tests/gpu/step_bench --device "$DEVICE" --text "$TEXT" --image "$IMAGE" --size "$SIZE" --batch "$BATCH" --steps "$REF_STEPS" --amp 1 --seed-recipe 1 | tee "$OUT/step_bench.txt"
+STEP_SPS=$(sed -n 's/^samples_per_s: //p' "$OUT/step_bench.txt")
+
 stamp "report"
 DATE=$(date -u +%Y-%m-%d)
 T="$OUT/gpu-$DATE.txt"
@@ -162,6 +166,7 @@ PYEOF
 	echo "mmdb: mmdb run end to end on $POSTS synthetic posts (320 px JPEGs from the cache), batch $BATCH, best epoch's train samples/s"
 	echo
 	cat "$T.tail"
+	echo "mmdb_model_step_samples_per_s: ${STEP_SPS:-nan}"
 } >"$T"
 rm -f "$T.tail"
 cat "$T" | tee -a "$REPORT"
