@@ -12,6 +12,7 @@
 #include "tokenizer.h"
 #include "torch/mt.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <errno.h>
 #include <math.h>
@@ -127,29 +128,27 @@ out:
 	return ret;
 }
 
-/* The vocab: --vocab FILE (registered in vocabs), the resumed run's, or the
- * latest one in vocabs. *path is malloc'd. */
-static int resolve_vocab(struct trainer *T, int64_t resume_id, char **path, int64_t *vocab_id)
+/* The vocab: the resumed run's, --vocab FILE (registered in vocabs), the
+ * latest one in vocabs, or one built now from the titles. *path is malloc'd. */
+static int resolve_vocab(struct trainer *T, const char *cache_dir, int64_t resume_id, char **path,
+			 int64_t *vocab_id)
 {
 	struct db_stmt *st = NULL;
-	int rc, ret = -1;
-	char hex[65];
-	uint64_t size;
+	int rc;
 
 	*path = NULL;
 	*vocab_id = 0;
+	if (!resume_id && T->cfg->vocab) {
+		if (vocab_register(T->db, T->cfg->vocab, "file", vocab_id))
+			return -1;
+		*path = xstrdup(T->cfg->vocab);
+		return 0;
+	}
 	if (resume_id) {
 		if (db_prepare(T->db, &st, "SELECT v.id, v.path FROM runs r JOIN vocabs v ON v.id = "
 					   "r.vocab_id WHERE r.id = ?1"))
 			return -1;
 		db_bind_int(st, 1, resume_id);
-	} else if (T->cfg->vocab) {
-		if (sha256_file(T->cfg->vocab, hex, &size))
-			return -1;
-		if (db_prepare(T->db, &st, "SELECT id, path FROM vocabs WHERE path = ?1 AND sha256 = ?2"))
-			return -1;
-		db_bind_text(st, 1, T->cfg->vocab, -1);
-		db_bind_text(st, 2, hex, -1);
 	} else if (db_prepare(T->db, &st, "SELECT id, path FROM vocabs ORDER BY id DESC LIMIT 1")) {
 		return -1;
 	}
@@ -157,38 +156,21 @@ static int resolve_vocab(struct trainer *T, int64_t resume_id, char **path, int6
 	if (rc == DB_ROW) {
 		*vocab_id = db_column_int(st, 0);
 		*path = xstrdup(db_column_text(st, 1));
-		ret = 0;
-	} else if (rc == DB_DONE && T->cfg->vocab && !resume_id) {
-		*path = xstrdup(T->cfg->vocab);
-		ret = 0; /* registered once the tokenizer has loaded it */
-	} else if (rc == DB_DONE) {
-		error("no vocab: build one with 'mmdb vocab build' or give --vocab FILE");
 	}
 	db_finalize(st);
-	return ret;
-}
-
-static int register_vocab(struct trainer *T, const char *path, int64_t *vocab_id)
-{
-	struct db_stmt *st = NULL;
-	char hex[65];
-	uint64_t size;
-	int ret = -1;
-
-	if (sha256_file(path, hex, &size))
+	if (rc < 0)
 		return -1;
-	if (db_prepare(T->db, &st, "INSERT INTO vocabs (path, sha256, size, source) "
-				   "VALUES (?1, ?2, ?3, 'file')"))
-		return -1;
-	db_bind_text(st, 1, path, -1);
-	db_bind_text(st, 2, hex, -1);
-	db_bind_int(st, 3, tok_vocab_size(T->tok));
-	if (db_step(st) >= 0) {
-		*vocab_id = db_last_insert_rowid(T->db);
-		ret = 0;
+	if (rc == DB_DONE && resume_id)
+		return error("run %lld records no vocab", (long long)resume_id);
+	if (rc == DB_DONE) {
+		struct vocab_build_opts o = { VOCAB_DEFAULT_SIZE, VOCAB_DEFAULT_MIN_COUNT, NULL,
+					      T->cfg->quiet };
+		if (!T->cfg->quiet)
+			fprintf(stderr, "mmdb: no vocab yet: building one from the titles\n");
+		if (vocab_build(T->db, cache_dir, &o, path, vocab_id))
+			return -1;
 	}
-	db_finalize(st);
-	return ret;
+	return 0;
 }
 
 static double run_seconds(const struct trainer *T)
@@ -774,11 +756,9 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		warning("--amp has an effect on CUDA only");
 
 	if (cfg->modalities & MT_TEXT) {
-		if (resolve_vocab(&T, resume_id, &vocab_path, &vocab_id))
+		if (resolve_vocab(&T, cache_dir, resume_id, &vocab_path, &vocab_id))
 			goto out;
 		if (tok_load(&T.tok, vocab_path))
-			goto out;
-		if (!vocab_id && register_vocab(&T, vocab_path, &vocab_id))
 			goto out;
 		cfg->vocab = vocab_path;
 	}

@@ -101,6 +101,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	char cmd[600];
+	if (!f)
+		return 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	if (system(cmd))
 		return -1;
