@@ -204,8 +204,28 @@ static void to_mt_batch(const struct trainer *T, const struct loader_batch *b, s
 }
 
 /*
- * Evaluates a split (list order): probabilities of every post, mean loss
- * and metrics into r (buffers allocated on first use). Returns 0, 1 when
+ * Fills rows n..B-1 of a partial batch with copies of row 0, so every batch
+ * the model sees has the same shape (no new kernels to pick or compile for
+ * a last, smaller batch on CUDA). The copies' outputs are ignored.
+ */
+static void pad_batch(const struct trainer *T, struct loader_batch *b, int B)
+{
+	int L = T->cfg->max_len, S = T->cfg->image_size, j;
+	for (j = b->n; j < B; j++) {
+		b->labels[j] = b->labels[0];
+		if (T->cfg->modalities & MT_TEXT) {
+			memcpy(b->input_ids + (size_t)j * L, b->input_ids, sizeof(int32_t) * L);
+			memcpy(b->attention_mask + (size_t)j * L, b->attention_mask, (size_t)L);
+		}
+		if (T->cfg->modalities & MT_IMAGE)
+			memcpy(b->pixels + (size_t)j * S * S * 3, b->pixels, (size_t)S * S * 3);
+	}
+}
+
+/*
+ * Evaluates a split (list order): probabilities of every post, the loss
+ * (cross-entropy weighted as in training, over the whole split) and
+ * metrics into r (buffers allocated on first use). Returns 0, 1 when
  * interrupted, -1 on error.
  */
 static int evaluate(struct trainer *T, int which, struct eval_result *r, const char *what)
@@ -214,8 +234,9 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	struct loader *ld = T->ld[which];
 	struct loader_batch *b;
 	struct progress *pg;
-	double loss_sum = 0, t0 = now_seconds();
-	int C = T->C, rc, ret = -1;
+	double loss_sum = 0, weight_sum = 0, t0 = now_seconds();
+	int C = T->C, B = T->cfg->batch_size, rc, ret = -1;
+	float *pad_probs = NULL;
 	size_t i;
 
 	if (!r->probs) {
@@ -233,15 +254,25 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	loader_start_epoch(ld, 0, 0);
 	while ((rc = loader_next(ld, &b)) == 1) {
 		struct mt_batch mb;
-		float loss = 0;
-		to_mt_batch(T, b, &mb);
 		/* List order: batch b holds posts items[0] .. items[0] + n - 1. */
-		if (mt_eval_batch(T->model, &mb, r->probs + b->items[0] * (size_t)C, &loss)) {
+		float *out = r->probs + b->items[0] * (size_t)C;
+		int n = b->n;
+
+		if (n < B) {
+			pad_batch(T, b, B);
+			if (!pad_probs)
+				pad_probs = xmalloc(st_mult(st_mult(B, C), sizeof(float)));
+		}
+		to_mt_batch(T, b, &mb);
+		mb.n = B;
+		mb.labels = NULL; /* the loss is computed below, over real posts only */
+		if (mt_eval_batch(T->model, &mb, n < B ? pad_probs : out, NULL)) {
 			error("evaluating %s: %s", sd->name, mt_last_error());
 			loader_release(ld, b);
 			goto out;
 		}
-		loss_sum += (double)loss * b->n;
+		if (n < B)
+			memcpy(out, pad_probs, sizeof(float) * (size_t)n * C);
 		progress_update(pg, (uint64_t)b->index + 1);
 		loader_release(ld, b);
 		heartbeat(T);
@@ -252,7 +283,13 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	}
 	if (rc < 0)
 		goto out;
-	r->loss = sd->n ? loss_sum / (double)sd->n : NAN;
+	for (i = 0; i < sd->n; i++) {
+		int y = r->labels[i];
+		double w = T->class_weights ? T->class_weights[y] : 1.0, p = r->probs[i * C + y];
+		loss_sum += w * -log(p > 1e-12 ? p : 1e-12);
+		weight_sum += w;
+	}
+	r->loss = weight_sum > 0 ? loss_sum / weight_sum : NAN;
 	r->seconds = now_seconds() - t0;
 	metrics_init(&r->m, C);
 	for (i = 0; i < sd->n; i++)
@@ -260,6 +297,7 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	metrics_compute(&r->m);
 	ret = 0;
 out:
+	free(pad_probs);
 	progress_done(pg);
 	return ret;
 }
@@ -458,10 +496,10 @@ static int make_loaders(struct trainer *T, const char *cache_dir)
 	o.prep_dir = cfg->prep_cache ? prep : NULL;
 	for (i = 0; i < 3; i++) {
 		o.shuffle = i == 0;
-		/* Evaluation keeps no activations for backward: twice the batch fits. */
-		o.batch_size = i == 0 ? cfg->batch_size : 2 * cfg->batch_size;
-		/* A last train batch of one post would break batch norm: drop it. */
-		o.drop_last = i == 0 && T->split[0].n % (size_t)cfg->batch_size == 1 && T->split[0].n > 1;
+		/* Training sees only full batches (a last batch of one post would break
+		 * batch norm; on CUDA every new shape costs kernel selection); the
+		 * evaluation pads its last batch to the same shape instead. */
+		o.drop_last = i == 0 && T->split[0].n >= (size_t)cfg->batch_size;
 		if (!T->split[i].n)
 			continue;
 		if (loader_new(&T->ld[i], T->split[i].items, T->split[i].n, &o))
