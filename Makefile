@@ -35,7 +35,8 @@ TORCH_LIBS = -L$(TORCH_DIR)/lib -Wl,-rpath,$(abspath $(TORCH_DIR)/lib) \
 DEPS_PREFIX ?=
 ifneq ($(DEPS_PREFIX),)
 CPPFLAGS += -I$(DEPS_PREFIX)/include
-LDFLAGS  += -L$(DEPS_PREFIX)/lib -Wl,-rpath,$(abspath $(DEPS_PREFIX)/lib)
+# DT_RPATH (not RUNPATH): the libraries' own dependencies are found there too.
+LDFLAGS  += -L$(DEPS_PREFIX)/lib -Wl,--disable-new-dtags -Wl,-rpath,$(abspath $(DEPS_PREFIX)/lib)
 endif
 LIBS = -lsqlite3 -lcurl -lcrypto -larchive -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm
 

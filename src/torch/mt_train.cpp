@@ -151,8 +151,12 @@ extern "C" int mt_model_new(const struct mt_config *cfg, mt_model **out)
 		m->cuda = true;
 		auto &ctx = at::globalContext();
 		ctx.setBenchmarkCuDNN(true);
-		ctx.setAllowTF32CuBLAS(true);
-		ctx.setAllowTF32CuDNN(true);
+		// TF32 matmuls and convolutions unless MMDB_TF32=0 (exact fp32,
+		// e.g. to compare CUDA with the CPU step for step).
+		const char *tf32 = getenv("MMDB_TF32");
+		bool allow = !(tf32 && !strcmp(tf32, "0"));
+		ctx.setAllowTF32CuBLAS(allow);
+		ctx.setAllowTF32CuDNN(allow);
 	} else if (!m->device.is_cpu()) {
 		fail("device '" + m->device_name + "': only cpu and cuda are supported");
 	}

@@ -39,11 +39,17 @@ sort -u "$list" | while read -r f; do
 	libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libstdc++*|libgcc_s*|libresolv.so*) continue ;;
 	esac
 	real=$(readlink -f "$f")
+	# a linker script (libncursesw.so is one) is rewritten below
+	head -c 4 "$real" | grep -q ELF || continue
 	# keep the SONAME the binary will ask for
 	soname=$(objdump -p "$real" 2>/dev/null | awk '/SONAME/ { print $2 }')
 	cp -L "$real" "$out/lib/${soname:-$(basename "$f")}"
 done
 rm -f "$list"
+# ncurses: the real libraries behind Debian's linker scripts
+for l in ncursesw tinfo; do
+	cp -L /lib/$arch/lib$l.so.6 "$out/lib/lib$l.so.6"
+done
 # unversioned names for the linker
 for l in $libs; do
 	so=$(ls "$out"/lib/lib$l.so.* 2>/dev/null | head -1)

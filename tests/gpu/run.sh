@@ -62,6 +62,8 @@ rc=$?
 tail -5 "$OUT/build.txt"
 result $rc "build against $TORCH_DIR ($TORCH_VER)"
 [ $rc = 0 ] || { grep -m5 -E 'error|Error' "$OUT/build.txt"; }
+# the carried libraries' own dependencies, whatever the link recorded
+[ -d .gpudeps/lib ] && export LD_LIBRARY_PATH="$top/.gpudeps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export MMDB_DB="$W/mmdb.db" MMDB_CACHE="$W/cache"
 
 stamp "env"
