@@ -17,7 +17,9 @@ WARN     = -Wall -Wextra -Wno-unused-parameter
 OPT     ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -iquote src -MMD -MP
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -pthread
-CXXFLAGS += -std=c++17 $(OPT) -Wall -Wextra -Wno-unused-parameter -pthread \
+# PyTorch 2.14's headers need C++20 (ATen.h says so); older ones build as C++17.
+CXXSTD  := $(if $(shell grep -s 'C++20 or later' $(TORCH_DIR)/include/ATen/ATen.h),-std=c++20,-std=c++17)
+CXXFLAGS += $(CXXSTD) $(OPT) -Wall -Wextra -Wno-unused-parameter -pthread \
 	-D_GLIBCXX_USE_CXX11_ABI=$(TORCH_ABI) -Isrc \
 	-isystem $(TORCH_DIR)/include -isystem $(TORCH_DIR)/include/torch/csrc/api/include
 

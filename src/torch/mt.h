@@ -52,6 +52,8 @@ struct mt_config {
 	const char *device;       /* "cpu", "cuda", "cuda:N" */
 	int amp;                  /* bf16 autocast (CUDA only) */
 	uint64_t seed;            /* initialisation seed */
+	int fused_optimizer;      /* 1: Adam/AdamW as one fused kernel (at::_fused_adam[w]_,
+	                           * CUDA and CPU float32); same results up to rounding */
 };
 
 /*

@@ -11,6 +11,8 @@ extern "C" {
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/ops/_fused_adam.h>
+#include <ATen/ops/_fused_adamw.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 #include <torch/nn/functional/loss.h>
@@ -83,6 +85,63 @@ struct Autocast {
 	}
 };
 
+// Adam (L2 weight decay) or AdamW (decoupled) stepping every parameter of a
+// group in one fused kernel. The state is that of torch::optim::Adam/AdamW,
+// so saving and loading checkpoints stay as they are.
+template <class Base, class State, class Options>
+struct FusedAdam : Base {
+	bool decoupled;
+	FusedAdam(std::vector<Tensor> params, Options o, bool decoupled_wd)
+		: Base(std::move(params), o), decoupled(decoupled_wd)
+	{
+	}
+	Tensor step(torch::optim::Optimizer::LossClosure closure = nullptr) override
+	{
+		torch::NoGradGuard ng;
+		Tensor loss;
+		if (closure) {
+			torch::AutoGradMode on(true);
+			loss = closure();
+		}
+		for (auto &group : this->param_groups()) {
+			auto &o = static_cast<Options &>(group.options());
+			std::vector<Tensor> p, g, m, v, steps;
+			for (auto &param : group.params()) {
+				if (!param.grad().defined())
+					continue;
+				void *key = param.unsafeGetTensorImpl();
+				auto it = this->state_.find(key);
+				if (it == this->state_.end()) {
+					auto st = std::make_unique<State>();
+					st->step(0);
+					st->exp_avg(torch::zeros_like(param, at::MemoryFormat::Preserve));
+					st->exp_avg_sq(torch::zeros_like(param, at::MemoryFormat::Preserve));
+					it = this->state_.emplace(key, std::move(st)).first;
+				}
+				auto &st = static_cast<State &>(*it->second);
+				st.step(st.step() + 1);
+				p.push_back(param);
+				g.push_back(param.grad());
+				m.push_back(st.exp_avg());
+				v.push_back(st.exp_avg_sq());
+				// (): the step count the kernel's bias correction reads
+				steps.push_back(torch::full({}, (double)st.step(),
+					torch::TensorOptions().dtype(torch::kFloat32).device(param.device())));
+			}
+			if (p.empty())
+				continue;
+			const double b1 = std::get<0>(o.betas()), b2 = std::get<1>(o.betas());
+			if (decoupled)
+				at::_fused_adamw_(p, g, m, v, {}, steps, o.lr(), b1, b2, o.weight_decay(), o.eps(),
+						  false, false);
+			else
+				at::_fused_adam_(p, g, m, v, {}, steps, o.lr(), b1, b2, o.weight_decay(), o.eps(),
+						 false, false);
+		}
+		return loss;
+	}
+};
+
 static void build_optimizer(mt_model *m)
 {
 	const mt_config &c = m->cfg;
@@ -90,6 +149,16 @@ static void build_optimizer(mt_model *m)
 	for (auto &p : m->net->parameters())
 		if (p.requires_grad())
 			m->trainable.push_back(p);
+	if (c.fused_optimizer && (c.optimizer == MT_ADAM || c.optimizer == MT_ADAMW)) {
+		using namespace torch::optim;
+		if (c.optimizer == MT_ADAM)
+			m->opt.reset(new FusedAdam<Adam, AdamParamState, AdamOptions>(m->trainable,
+				AdamOptions(c.lr).weight_decay(c.weight_decay), false));
+		else
+			m->opt.reset(new FusedAdam<AdamW, AdamWParamState, AdamWOptions>(m->trainable,
+				AdamWOptions(c.lr).weight_decay(c.weight_decay), true));
+		return;
+	}
 	switch (c.optimizer) {
 	case MT_ADAM:
 		m->opt.reset(new torch::optim::Adam(m->trainable,
