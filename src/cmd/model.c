@@ -366,10 +366,13 @@ static int model_bench(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "amp", no_argument, NULL, 'a' },
+		{ "fused", no_argument, NULL, 'F' },
+		{ "checkpoint", required_argument, NULL, 'c' },
 		{ 0 },
 	};
 	struct mt_config cfg = {0};
 	int c, S = 112, B = 16, steps = 5, warmup = 2, L = 64, threads = 0, ret = 1;
+	const char *ckpt = NULL;
 	cfg.num_classes = 6;
 	cfg.fusion = MT_FUSION_MAX;
 	cfg.vocab_size = 30522;
@@ -378,7 +381,7 @@ static int model_bench(int argc, char **argv)
 	cfg.lr = 1e-5;
 	cfg.device = "cpu";
 	cfg.seed = 1;
-	while ((c = getopt_long(argc, argv, "t:i:s:b:n:w:L:T:d:a", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:i:s:b:n:w:L:T:d:aFc:", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 't': cfg.text_model = optarg; cfg.modalities |= MT_TEXT; break;
@@ -391,6 +394,8 @@ static int model_bench(int argc, char **argv)
 		case 'T': bad = parse_int(optarg, 1, 1024, "--threads", &threads); break;
 		case 'd': cfg.device = optarg; break;
 		case 'a': cfg.amp = 1; break;
+		case 'F': cfg.fused_optimizer = 1; break;
+		case 'c': ckpt = optarg; break;
 		default: return 2;
 		}
 		if (bad)
@@ -438,6 +443,17 @@ static int model_bench(int argc, char **argv)
 			printf("%.3f samples/s (%d steps of %d in %.2f s, %d threads, loss %.4f)\n",
 			       steps * B / dt, steps, B, dt, mt_get_num_threads(), loss);
 		}
+	}
+	if (ckpt) {
+		/* the step after a checkpoint, then the same step after loading it */
+		float a, b2;
+		if (mt_checkpoint_save(m, ckpt, "x", 1) < 0 || mt_train_step(m, &b, &a) < 0 ||
+		    mt_checkpoint_load(m, ckpt, NULL, NULL) < 0 || mt_train_step(m, &b, &b2) < 0) {
+			error("model bench: %s", mt_last_error());
+			goto out;
+		}
+		printf("checkpoint: next-step loss %.6f, after loading %.6f (%s)\n", a, b2,
+		       a == b2 ? "identical" : "differs");
 	}
 	ret = 0;
 out:

@@ -46,7 +46,7 @@ static struct mt_config config(void)
 	c.dropout = 0.1f;
 	c.optimizer = MT_ADAM;
 	c.lr = 1e-3;
-	c.device = "cpu";
+	c.device = getenv("MMDB_TEST_DEVICE") ? getenv("MMDB_TEST_DEVICE") : "cpu";
 	c.seed = 7;
 	return c;
 }
