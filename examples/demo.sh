@@ -46,7 +46,8 @@ say "mmdb runs"
 "$MMDB" runs --tag demo
 
 fused=$("$MMDB" sql --format csv "SELECT test_accuracy > (SELECT max(test_accuracy) FROM run_summary
-	WHERE name IN ('demo-text', 'demo-image')) FROM run_summary WHERE name = 'demo-fused'" | sed -n 2p | tr -d '\r')
+	WHERE name IN ('demo-text', 'demo-image')) AS beats FROM run_summary WHERE name = 'demo-fused'" |
+	sed -n 2p | tr -d '\r')
 "$MMDB" sql "SELECT name, round(test_accuracy, 4) AS test_accuracy,
 	round(train_samples_per_s, 1) AS samples_per_s,
 	round((SELECT avg(loader_wait) FROM epochs e WHERE e.run_id = s.id AND e.split = 'train'), 4)

@@ -148,3 +148,15 @@ check_eq "its rows are gone" "$(q "SELECT (SELECT count(*) FROM runs WHERE id = 
 check_status "its files are gone" 1 test -e "$MMDB_CACHE/runs/$id2"
 check_eq "the other run stays" "$(q "SELECT count(*) FROM predictions WHERE run_id = $id")" 64
 check_status "runs rm of a missing run fails" 1 "$MMDB" runs rm t2
+
+# --preset seed: the original recipe's settings; flags given beside it win.
+check_status "--preset seed with smaller models" 0 "$MMDB" -q run --name preset --preset seed \
+	--text-model bert-tiny --image-model resnet-small --image-size 32 --max-len 12 --epochs 1 \
+	--limit 32 --threads 1 --workers 2
+check_eq "preset: the original recipe, explicit flags win" "$(q "SELECT preset||'|'||fusion||'|'||
+	scheduler||'|'||dropout||'|'||class_weights||'|'||optimizer||'|'||json_extract(config, '$.seed_recipe')||'|'||
+	json_extract(config, '$.early_stop')||'|'||json_extract(config, '$.plateau_factor')||'|'||
+	json_extract(config, '$.plateau_patience')||'|'||(json_extract(config, '$.min_lr') = 1e-6)||'|'||
+	(lr = 1e-5)||'|'||epochs||'|'||text_model||'|'||max_len FROM runs WHERE name = 'preset'")" \
+	"seed|max|plateau|0.3|balanced|adam|1|5|0.5|1|1|1|1|bert-tiny|12"
+check_status "an unknown preset is a usage error" 2 "$MMDB" run --preset nosuch
