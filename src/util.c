@@ -316,6 +316,77 @@ static void sha256_block(uint32_t h[8], const unsigned char *p)
 	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/*
+ * The same compression with the x86 SHA extensions (SHA-NI), about ten
+ * times faster: every byte of an ingested file and of each image is hashed.
+ * The state is kept as ABEF/CDGH vectors; the message schedule runs four
+ * words at a time with sha256msg1/msg2.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void sha256_blocks_ni(uint32_t h[8], const unsigned char *p, size_t nblocks)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i s0, s1, tmp, msg, w[4], abef, cdgh;
+	int j;
+
+	tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+	s1 = _mm_loadu_si128((const __m128i *)&h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);       /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1B);         /* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);         /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xF0);      /* CDGH */
+	for (; nblocks; nblocks--, p += 64) {
+		abef = s0;
+		cdgh = s1;
+		for (j = 0; j < 4; j++)
+			w[j] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * j)), mask);
+		for (j = 0; j < 16; j++) {
+			if (j >= 4) { /* w[j&3] holds words 4(j-4)..: make it 4j.. */
+				tmp = _mm_sha256msg1_epu32(w[j & 3], w[(j - 3) & 3]);
+				tmp = _mm_add_epi32(tmp, _mm_alignr_epi8(w[(j - 1) & 3], w[(j - 2) & 3], 4));
+				w[j & 3] = _mm_sha256msg2_epu32(tmp, w[(j - 1) & 3]);
+			}
+			msg = _mm_add_epi32(w[j & 3], _mm_loadu_si128((const __m128i *)&K256[4 * j]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+			msg = _mm_shuffle_epi32(msg, 0x0E);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	tmp = _mm_shuffle_epi32(s0, 0x1B);        /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xB1);         /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xF0);      /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);         /* HGFE */
+	_mm_storeu_si128((__m128i *)&h[0], s0);
+	_mm_storeu_si128((__m128i *)&h[4], s1);
+}
+
+static int have_sha_ni(void)
+{
+	static int have = -1;
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+	}
+	return have;
+}
+#endif
+
+static void sha256_blocks(uint32_t h[8], const unsigned char *p, size_t nblocks)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (have_sha_ni()) {
+		sha256_blocks_ni(h, p, nblocks);
+		return;
+	}
+#endif
+	for (; nblocks; nblocks--, p += 64)
+		sha256_block(h, p);
+}
+
 void sha256_init(struct sha256_ctx *c)
 {
 	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -337,11 +408,12 @@ void sha256_update(struct sha256_ctx *c, const void *data, size_t n)
 		n -= take;
 		if (c->fill < 64)
 			return;
-		sha256_block(c->h, c->buf);
+		sha256_blocks(c->h, c->buf, 1);
 		c->fill = 0;
 	}
-	for (; n >= 64; n -= 64, p += 64)
-		sha256_block(c->h, p);
+	sha256_blocks(c->h, p, n / 64);
+	p += n / 64 * 64;
+	n %= 64;
 	memcpy(c->buf, p, n);
 	c->fill = n;
 }
