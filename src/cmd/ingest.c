@@ -431,9 +431,9 @@ static int record_error(struct ingest *in, long line, const char *col, const cha
 }
 
 /*
- * An id already stored: unchanged, updated (--update, from an earlier
- * ingest) or a bad record. sel is positioned on the stored row; first is
- * the column index of the first compared value, ncols the values compared.
+ * An id already stored: unchanged (same content: a re-ingest, or the same
+ * record twice), updated (--update, stored by an earlier ingest) or a bad
+ * record naming the first column that differs. raw is the record's text.
  */
 static int existing_row(struct ingest *in, const struct item *it, const char *raw)
 {
@@ -716,8 +716,8 @@ enum { ENTRY_OK = 0, ENTRY_FAILED = 1, ENTRY_USAGE = 2 };
  * Reads one entry's header here, then its records on the reading thread
  * while this one writes them. *ids collects this file's ingest ids.
  */
-static int ingest_entry(struct ingest *in, struct ar_reader *ar, const char *path,
-			const char *display, int64_t size, int64_t **ids, size_t *nids, size_t *idalloc)
+static int ingest_entry(struct ingest *in, struct ar_reader *ar, const char *display, int64_t size,
+			int64_t **ids, size_t *nids, size_t *idalloc)
 {
 	struct reader rd = { ar, NULL, { 0 }, NULL };
 	struct queue q;
@@ -875,9 +875,6 @@ out:
 	tsv_free(rd.tsv);
 	pthread_cond_destroy(&q.changed);
 	pthread_mutex_destroy(&q.mu);
-	(void)path;
-	if (ret == ENTRY_FAILED && in->strict_failed)
-		return ENTRY_FAILED;
 	return ret;
 }
 
@@ -917,7 +914,7 @@ static int ingest_file(struct ingest *in, const char *path)
 			sb_adds(&display, path);
 		}
 		entries++;
-		r = ingest_entry(in, ar, path, display.buf, ar_is_archive(ar) ? -1 : ar_file_size(ar),
+		r = ingest_entry(in, ar, display.buf, ar_is_archive(ar) ? -1 : ar_file_size(ar),
 				 &ids, &nids, &idalloc);
 		sb_release(&display);
 		if (r) {
@@ -1061,9 +1058,12 @@ int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
 	 * one of three constants, labels are range-checked by fd_convert(),
 	 * images.status takes its default, ingests' columns get constants.
 	 * (Setting the pragma expires prepared statements, so it is set once,
-	 * before any is prepared.)
+	 * before any is prepared.) Foreign keys are not checked row by row
+	 * either: every reference written here is to the dataset and ingests
+	 * rows this command made, or to the post it just inserted.
 	 */
-	if (db_exec(in.db, "PRAGMA cache_size = -24576; PRAGMA ignore_check_constraints = ON; PRAGMA foreign_keys = OFF") ||
+	if (db_exec(in.db, "PRAGMA cache_size = -24576; PRAGMA ignore_check_constraints = ON; "
+			   "PRAGMA foreign_keys = OFF") ||
 	    mark_stale_ingests(in.db) ||
 	    prepare_all(&in)) {
 		ret = 1;
