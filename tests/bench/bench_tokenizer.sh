@@ -19,7 +19,7 @@ trap 'rm -rf "$W"' EXIT INT TERM
 [ -f "$MMDB_TOP/libmmdb.a" ] || { echo "bench_tokenizer: build first (make)"; exit 1; }
 
 # Titles, NUL-separated, exactly as in the TSV files (RFC 4180 quoting).
-python3 - "$SAMPLE" "$W/titles" <<'PY' || exit 1
+python3 - "$SAMPLE" "$W/titles" "$R" <<'PY' || exit 1
 import csv, sys
 csv.field_size_limit(1 << 30)
 n = 0
@@ -29,7 +29,7 @@ with open(sys.argv[2], "wb") as out:
             for row in csv.DictReader(fh, delimiter="\t"):
                 out.write(row["title"].encode() + b"\0")
                 n += 1
-print("titles: %d real Fakeddit titles, each side encodes them $R times" % n)
+print("titles: %d real Fakeddit titles, each side encodes them %s times" % (n, sys.argv[3]))
 PY
 
 cat >"$W/bench.c" <<'C'
