@@ -102,3 +102,10 @@ check_status "vocab add refuses a file that is not a vocab" 1 "$MMDB" vocab add 
 check_match "naming it" "$(cat "$T/.err")" "posts.sql"
 check_match "vocab list shows them" "$("$MMDB" vocab list)" "small.txt"
 check_eq "vocab list --format csv: a line per vocab" "$("$MMDB" vocab list --format csv | tail -n +2 | wc -l | tr -d ' ')" "$(q 'SELECT count(*) FROM vocabs')"
+
+# The same titles through mmdb ingest give the same vocab, byte for byte.
+export MMDB_DB="$T/ingested.db"
+check_status "mmdb ingest of the real file" 0 "$MMDB" -q ingest "$TSV"
+check_status "vocab build on the ingested posts" 0 "$MMDB" -q vocab build --out "$T/ingested.txt"
+check_eq "equals the vocab of the titles read by python's csv" \
+	"$(sha256sum <"$T/ingested.txt" | cut -d' ' -f1)" "$sha"
