@@ -57,6 +57,8 @@ for l in $libs; do
 done
 cp "$(command -v make)" "$out/bin/make"
 du -sh "$out"
+# as Debian does: -lncursesw brings libtinfo along
+echo 'INPUT(libncursesw.so.6 libtinfo.so.6)' >"$out/lib/libncursesw.so"
 strip --strip-unneeded "$out"/lib/*.so* 2>/dev/null || true
 # one compressed file travels; tests/gpu/run.sh unpacks it
 tar -C "$top" -cJf "$top/.gpudeps.tar.xz" .gpudeps
