@@ -33,7 +33,7 @@ const char *db_sqlite_version(void)
 
 int db_schema_version(void)
 {
-	return (int)mmdb_migration_count;
+	return mmdb_migration_count ? mmdb_migrations[mmdb_migration_count - 1].version : 0;
 }
 
 static int db_err(struct db *db, const char *what)
@@ -79,22 +79,26 @@ int db_user_version(struct db *db)
 
 int db_migrate(struct db *db, int target)
 {
-	int cur, i;
+	int cur, i, newest = db_schema_version();
 	char sql[64];
-	if (target <= 0 || target > (int)mmdb_migration_count)
-		target = (int)mmdb_migration_count;
+	if (target <= 0 || target > newest)
+		target = newest;
 	cur = db_user_version(db);
 	if (cur < 0)
 		return -1;
-	if (cur > (int)mmdb_migration_count)
+	if (cur > newest)
 		return error("database '%s' has schema version %d, newer than this mmdb "
-			     "(%s) knows (%d); use a newer mmdb", db->path, cur, MMDB_VERSION,
-			     (int)mmdb_migration_count);
-	for (i = cur; i < target; i++) {
+			     "(%s) knows (%d); use a newer mmdb", db->path, cur, MMDB_VERSION, newest);
+	/* Migrations are numbered by file (gaps allowed); user_version is the
+	 * number of the last one applied. */
+	for (i = 0; i < (int)mmdb_migration_count; i++) {
+		int v = mmdb_migrations[i].version;
+		if (v <= cur || v > target)
+			continue;
 		if (db_begin(db))
 			return -1;
 		/* Re-check under the write lock: another process may have migrated. */
-		if (db_user_version(db) > i) {
+		if (db_user_version(db) >= v) {
 			db_rollback(db);
 			continue;
 		}
@@ -102,7 +106,7 @@ int db_migrate(struct db *db, int target)
 			db_rollback(db);
 			return error("migration %s failed", mmdb_migrations[i].name);
 		}
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
 		if (db_exec(db, sql) || db_commit(db)) {
 			db_rollback(db);
 			return -1;
@@ -152,14 +156,14 @@ int db_open(struct db **out, const char *path, int flags)
 		int v = db_user_version(db);
 		if (v < 0)
 			goto fail;
-		if (v > (int)mmdb_migration_count) {
+		if (v > db_schema_version()) {
 			error("database '%s' has schema version %d, newer than this mmdb knows (%d)",
-			      path, v, (int)mmdb_migration_count);
+			      path, v, db_schema_version());
 			goto fail;
 		}
-		if (v < (int)mmdb_migration_count) {
+		if (v < db_schema_version()) {
 			error("database '%s' has schema version %d; run 'mmdb init' to migrate it to %d",
-			      path, v, (int)mmdb_migration_count);
+			      path, v, db_schema_version());
 			goto fail;
 		}
 	}

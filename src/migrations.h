@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 struct mmdb_migration {
+	int version;      /* NNNN of the file name; PRAGMA user_version after it */
 	const char *name; /* file name, e.g. "0001_initial.sql" */
 	const char *sql;
 };
