@@ -36,14 +36,14 @@ class Layer(nn.Module):
 class Bert(nn.Module):
     def __init__(self, vocab, layers, h, heads, ff, p=0.1):
         super().__init__()
-        self.word, self.pos, self.type = nn.Embedding(vocab, h), nn.Embedding(512, h), nn.Embedding(2, h)
+        self.word, self.pos, self.tok_type = nn.Embedding(vocab, h), nn.Embedding(512, h), nn.Embedding(2, h)
         self.ln = nn.LayerNorm(h, eps=1e-12)
         self.layers = nn.ModuleList(Layer(h, heads, ff, p) for _ in range(layers))
         self.p = p
 
     def forward(self, ids, mask):
         L = ids.shape[1]
-        x = self.word(ids) + self.pos(torch.arange(L))[None] + self.type.weight[0]
+        x = self.word(ids) + self.pos(torch.arange(L))[None] + self.tok_type.weight[0]
         x = F.dropout(self.ln(x), self.p, self.training)
         m = mask.bool().clone()
         m[:, 0] = True
