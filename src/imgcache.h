@@ -85,7 +85,7 @@ int imgcache_has(struct imgcache *c, const char *sha256_hex);
 int imgcache_tmp_count(struct imgcache *c);
 
 /* Head and tail bytes kept by a writer for imgcache_probe(). */
-#define IMGCACHE_HEAD 65536
+#define IMGCACHE_HEAD 16384
 #define IMGCACHE_TAIL 1024
 
 /*

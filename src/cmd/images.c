@@ -26,6 +26,8 @@
 
 #define BATCH_MAX 512
 #define BATCH_AGE 1.0
+/* Finished bodies waiting for the store threads, at most. */
+#define POOL_BACKLOG 256
 
 /* ---- batched updates -------------------------------------------------- */
 
@@ -781,6 +783,9 @@ static int images_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 			ret = 1;
 			break;
 		}
+		/* Bounded memory and descriptors: wait when stores fall behind. */
+		if (img_pool_pending(fr.pool) > POOL_BACKLOG)
+			img_pool_drain(fr.pool);
 		while ((s = img_pool_reap(fr.pool)))
 			on_stored(&fr, s);
 		if (img_batch_flush(&fr.batch, 0))
