@@ -26,7 +26,7 @@ done
 
 # libraries: the ones mmdb links and everything they pull in, except the C
 # runtime that every Linux machine has.
-libs="sqlite3 curl archive ncursesw tinfo turbojpeg png16 gif webp utf8proc"
+libs="sqlite3 curl archive ncursesw tinfo turbojpeg png16 gif webp utf8proc crypto"
 list=$(mktemp)
 for l in $libs; do
 	f=$(ls /usr/lib/$arch/lib$l.so 2>/dev/null || ls /lib/$arch/lib$l.so.* 2>/dev/null | head -1)
