@@ -367,6 +367,7 @@ static int model_bench(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "amp", no_argument, NULL, 'a' },
 		{ "fused", no_argument, NULL, 'F' },
+		{ "no-fused", no_argument, NULL, 'N' },
 		{ "checkpoint", required_argument, NULL, 'c' },
 		{ 0 },
 	};
@@ -381,7 +382,7 @@ static int model_bench(int argc, char **argv)
 	cfg.lr = 1e-5;
 	cfg.device = "cpu";
 	cfg.seed = 1;
-	while ((c = getopt_long(argc, argv, "t:i:s:b:n:w:L:T:d:aFc:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:i:s:b:n:w:L:T:d:aFNc:", opts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 't': cfg.text_model = optarg; cfg.modalities |= MT_TEXT; break;
@@ -395,6 +396,7 @@ static int model_bench(int argc, char **argv)
 		case 'd': cfg.device = optarg; break;
 		case 'a': cfg.amp = 1; break;
 		case 'F': cfg.fused_optimizer = 1; break;
+		case 'N': cfg.fused_optimizer = -1; break;
 		case 'c': ckpt = optarg; break;
 		default: return 2;
 		}

@@ -52,8 +52,9 @@ struct mt_config {
 	const char *device;       /* "cpu", "cuda", "cuda:N" */
 	int amp;                  /* bf16 autocast (CUDA only) */
 	uint64_t seed;            /* initialisation seed */
-	int fused_optimizer;      /* 1: Adam/AdamW as one fused kernel (at::_fused_adam[w]_,
-	                           * CUDA and CPU float32); same results up to rounding */
+	int fused_optimizer;      /* Adam/AdamW as one fused kernel (at::_fused_adam[w]_),
+	                           * same results up to rounding: 0 on CUDA only, 1 on
+	                           * CUDA and CPU, -1 never */
 };
 
 /*

@@ -43,6 +43,7 @@ struct mt_model {
 	std::unique_ptr<torch::optim::Optimizer> opt;
 	std::vector<Tensor> trainable;
 	Tensor ce_weight;  // (C) on the device, or undefined
+	Tensor px_mean, px_inv;  // (3) ImageNet mean * 255 and 1 / (std * 255), on the device
 };
 
 #define MT_TRY try {
@@ -149,7 +150,8 @@ static void build_optimizer(mt_model *m)
 	for (auto &p : m->net->parameters())
 		if (p.requires_grad())
 			m->trainable.push_back(p);
-	if (c.fused_optimizer && (c.optimizer == MT_ADAM || c.optimizer == MT_ADAMW)) {
+	const bool fused = c.fused_optimizer > 0 || (c.fused_optimizer == 0 && m->cuda);
+	if (fused && (c.optimizer == MT_ADAM || c.optimizer == MT_ADAMW)) {
 		using namespace torch::optim;
 		if (c.optimizer == MT_ADAM)
 			m->opt.reset(new FusedAdam<Adam, AdamParamState, AdamOptions>(m->trainable,
@@ -250,6 +252,13 @@ extern "C" int mt_model_new(const struct mt_config *cfg, mt_model **out)
 		m->ce_weight = torch::from_blob(m->class_weights.data(), {cfg->num_classes}, torch::kFloat32)
 			.clone().to(m->device);
 	}
+	{
+		// made once: a tensor built from host values is a blocking copy on CUDA
+		auto mean = torch::tensor({img_mean[0], img_mean[1], img_mean[2]}) * 255.0;
+		auto inv = 1.0 / (torch::tensor({img_std[0], img_std[1], img_std[2]}) * 255.0);
+		m->px_mean = mean.to(m->device);
+		m->px_inv = inv.to(m->device);
+	}
 	build_optimizer(m.get());
 	*out = m.release();
 	return 0;
@@ -326,10 +335,7 @@ static Inputs make_inputs(mt_model *m, const struct mt_batch *b, bool need_label
 		// (B, S, S, 3) uint8 -> (B, 3, S, S) float, normalised on the device
 		auto px = torch::from_blob(const_cast<uint8_t *>(b->pixels), {B, S, S, 3}, torch::kUInt8);
 		auto dev = m->cuda ? to_device(m, px) : px;
-		auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(m->device);
-		auto mean = torch::tensor({img_mean[0], img_mean[1], img_mean[2]}, opts) * 255.0;
-		auto inv = 1.0 / (torch::tensor({img_std[0], img_std[1], img_std[2]}, opts) * 255.0);
-		auto x = (dev.to(torch::kFloat32) - mean) * inv;
+		auto x = (dev.to(torch::kFloat32) - m->px_mean) * m->px_inv;
 		x = x.permute({0, 3, 1, 2});
 		in.x = m->cuda ? x.contiguous(at::MemoryFormat::ChannelsLast) : x.contiguous();
 	}

@@ -346,7 +346,7 @@ static void test_mt__fused_adam_matches_adam(void **state)
 			c.optimizer = opts[o];
 			c.weight_decay = 0.01;
 			c.dropout = 0;
-			c.fused_optimizer = fused;
+			c.fused_optimizer = fused ? 1 : -1;
 			mt_model *m;
 			struct mt_batch b = batch();
 			assert_int_equal(mt_model_new(&c, &m), 0);
