@@ -22,6 +22,7 @@ behaviour; the rest names an image file in --root (or is a free key):
   /loop/N                302 to /loop/N+1, forever
   /tofile/X              302 to file:///etc/passwd
   /html/X                200 text/html
+  /_inflight             how many /slow/ requests are being served now
   /_log                  JSON: [[path, unix time, user agent, range], ...] of every request so far
 """
 import argparse
@@ -89,10 +90,17 @@ class Handler(BaseHTTPRequestHandler):
                 INFLIGHT[1] = max(INFLIGHT)
             try:
                 time.sleep(0.3)
-                self.send(200, self.image(rest[0]))
             finally:
+                # Counted out before the reply: a client that starts its
+                # next request as soon as this one ends is never counted
+                # twice.
                 with LOCK:
                     INFLIGHT[0] -= 1
+            self.send(200, self.image(rest[0]))
+        elif kind == "_inflight":
+            with LOCK:
+                now = INFLIGHT[0]
+            self.send(200, str(now).encode(), "text/plain")
         elif kind == "_max":
             with LOCK:
                 most, INFLIGHT[1] = INFLIGHT[1], INFLIGHT[0]

@@ -31,7 +31,7 @@ add_post noturl "not a url"
 add_post noimage ""
 flush_posts
 
-FLAGS="--timeout 3 --stall-timeout 1 --min-speed 100 --connect-timeout 2 --retries 1 --backoff 0.05 --max-bytes 1M"
+FLAGS="--timeout 5 --stall-timeout 1 --min-speed 100 --connect-timeout 2 --retries 1 --backoff 0.05 --max-bytes 1M"
 check_status "fetch runs to the end" 0 "$MMDB" images fetch $FLAGS --format csv
 summary=$(cat "$T/.out")
 check_match "summary counts by reason" "$summary" "^http_error,HTTP 404,1"

@@ -32,6 +32,15 @@ check_eq "every object is whole" "$(bad_objects)" ""
 check_eq "every ok row has its object" \
 	"$(q "SELECT sha256 FROM images WHERE status = 'ok'" | while read -r s; do [ -f "$MMDB_CACHE/objects/$(echo "$s" | cut -c1-2)/$s" ] || echo "$s"; done)" ""
 
+# The killed process's last requests are still being served (or still in
+# the server's accept queue): wait until the server has been quiet for a
+# moment before measuring the re-run's concurrency.
+last=-1; i=0
+while [ $i -lt 40 ]; do
+	now=$(curl -s "$B/_log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	[ "$now" = "$last" ] && [ "$(curl -s "$B/_inflight")" = 0 ] && break
+	last=$now; i=$((i + 1)); sleep 0.5
+done
 before=$(curl -s "$B/_log" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 q "SELECT post_id FROM images WHERE status = 'ok'" | sort >"$T/ok-before"
 curl -s "$B/_max" >/dev/null
