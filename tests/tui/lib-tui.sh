@@ -26,7 +26,7 @@ start_tui() {
 	tm new-session -d -s tui -x "$w" -y "$h" \
 		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=$TUI_TERM MMDB_DB='$MMDB_DB' MMDB_CACHE='$MMDB_CACHE' \
 		 '$MMDB' tui $* 2>'$T/tui.err'; echo \$? >'$T/tui.exit'; sleep 60"
-	wait_for 'mmdb (runs|run|compare|predictions|post) ' 10
+	wait_for 'mmdb (runs|run|compare|predictions|post) ' 30
 }
 
 screen() { tm capture-pane -p -t tui; }
@@ -36,7 +36,7 @@ type_text() { tm send-keys -t tui -l "$1"; }
 
 # wait_for REGEX [SECONDS]: until the pane matches (grep -E); 1 on timeout.
 wait_for() {
-	n=$(( ${2:-5} * 10 ))
+	n=$(( ${2:-15} * 10 ))
 	while [ "$n" -gt 0 ]; do
 		screen >"$T/.pane" 2>/dev/null
 		grep -Eq -- "$1" "$T/.pane" && return 0
@@ -48,7 +48,7 @@ wait_for() {
 
 # wait_gone REGEX [SECONDS]: until the pane no longer matches.
 wait_gone() {
-	n=$(( ${2:-5} * 10 ))
+	n=$(( ${2:-15} * 10 ))
 	while [ "$n" -gt 0 ]; do
 		screen >"$T/.pane" 2>/dev/null
 		grep -Eq -- "$1" "$T/.pane" || return 0
@@ -60,7 +60,7 @@ wait_gone() {
 
 # check_screen "what" REGEX [SECONDS]: passes when the pane shows REGEX.
 check_screen() {
-	if wait_for "$2" "${3:-5}"; then ok "$1"; else
+	if wait_for "$2" "${3:-15}"; then ok "$1"; else
 		fail "$1"; echo "    wanted /$2/ in:"; sed 's/^/    | /' "$T/.pane"; fi
 }
 
