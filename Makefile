@@ -1,4 +1,5 @@
 # mmdb: the one build entry. make | make test | make demo | make bench | make deps | make clean
+# make fuzz FUZZ_SECONDS=N runs the fuzz targets (tests/fuzz/README.md).
 # Quiet unless V=1. SANITIZE=address,undefined builds with sanitizers.
 # TORCH_DIR=/path/to/site-packages/torch builds against another libtorch (CUDA on a GPU machine).
 
@@ -129,7 +130,7 @@ deps-venv:
 	  { echo "  PIP     $(PIP_PKGS)"; $(VPY) -m pip install -q $(PIP_PKGS); }
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) fuzz-replay
 	$(Q)sh tests/run.sh $(UNIT_BINS)
 
 demo: deps
@@ -143,5 +144,7 @@ bench: deps
 clean:
 	rm -f mmdb libmmdb.a src/migrations.c src/*.o src/*.d src/cmd/*.o src/cmd/*.d \
 	  src/torch/*.o src/torch/*.d ui/*.o ui/*.d tests/unit/*.o tests/unit/*.d $(UNIT_BINS)
+
+include tests/fuzz/fuzz.mk
 
 -include $(wildcard src/*.d src/cmd/*.d src/torch/*.d ui/*.d tests/unit/*.d)

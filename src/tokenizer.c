@@ -324,7 +324,17 @@ int tok_mask_id(const struct tokenizer *t) { return t->mask; }
 
 int tok_token_id(const struct tokenizer *t, const char *s)
 {
-	return htab_get(t, &t->head, s, strlen(s));
+	/* keyeq() reads up to 7 bytes past the key: look up a padded copy. */
+	char local[128], *p;
+	size_t n = strlen(s);
+	int32_t id;
+	p = n + 8 <= sizeof(local) ? local : xmalloc(st_add(n, 8));
+	memcpy(p, s, n);
+	memset(p + n, 0, 8);
+	id = htab_get(t, &t->head, p, n);
+	if (p != local)
+		free(p);
+	return id;
 }
 
 const char *tok_id_token(const struct tokenizer *t, int id)

@@ -84,7 +84,9 @@ size_t tok_encode_full(const struct tokenizer *t, const char *text, size_t len,
  * needed, so t may be NULL: then no special tokens are recognised) and calls
  * fn once per word, in order, with the word's UTF-8 bytes (not
  * NUL-terminated; valid only during the call) and its length in code
- * points. A literal special token is reported as is_special = 1. Stops
+ * points. A word longer than TOK_MAX_WORD_CHARS (which encodes as [UNK])
+ * is given cut to its first TOK_MAX_WORD_CHARS code points, with nchars
+ * its whole length. A literal special token is reported as is_special = 1. Stops
  * early and returns fn's value when fn returns nonzero; returns 0 otherwise.
  * Used to build vocabs.
  */

@@ -317,6 +317,7 @@ static void sha256_block(uint32_t h[8], const unsigned char *p)
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 /*
  * The same compression with the x86 SHA extensions (SHA-NI), about ten
@@ -364,12 +365,15 @@ static void sha256_blocks_ni(uint32_t h[8], const unsigned char *p, size_t nbloc
 	_mm_storeu_si128((__m128i *)&h[4], s1);
 }
 
+/* CPUID: SHA (leaf 7, EBX bit 29), SSE4.1 and SSSE3 (leaf 1, ECX bits 19
+ * and 9). Asked directly: clang 14's __builtin_cpu_supports knows no "sha". */
 static int have_sha_ni(void)
 {
 	static int have = -1;
 	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+		unsigned a, b, c, d;
+		int ok = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9));
+		have = ok && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
 	}
 	return have;
 }

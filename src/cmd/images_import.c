@@ -18,6 +18,7 @@
 #include "images.h"
 #include "../archive.h"
 #include "../db.h"
+#include "../entry_name.h"
 #include "../image.h"
 #include "../imgcache.h"
 #include "../output.h"
@@ -61,40 +62,6 @@ static void skip(struct import_run *ir, const char *name, const char *why)
 	img_tally_add(&ir->tally, "skipped", why);
 	if (ir->verbose)
 		fprintf(stderr, "mmdb: skipped '%s': %s\n", name, why);
-}
-
-/* Why an archive entry name is unsafe, or NULL. */
-static const char *unsafe_name(const char *name)
-{
-	const char *p = name;
-	if (!*name)
-		return "empty name";
-	if (name[0] == '/' || name[0] == '\\' || (name[0] && name[1] == ':'))
-		return "absolute path";
-	while (*p) {
-		size_t n = strcspn(p, "/\\");
-		if (n == 2 && p[0] == '.' && p[1] == '.')
-			return "'..' in the path";
-		p += n;
-		if (*p)
-			p++;
-	}
-	return NULL;
-}
-
-/* The post id of "<dir>/<id>.<ext>" into id (bufsize bytes); 0, or -1 if not so named. */
-static int id_of(const char *name, char *id, size_t n)
-{
-	const char *base = name, *p, *dot;
-	for (p = name; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	dot = strchr(base, '.');
-	if (!dot || dot == base || (size_t)(dot - base) >= n || !dot[1])
-		return -1;
-	memcpy(id, base, (size_t)(dot - base));
-	id[dot - base] = 0;
-	return 0;
 }
 
 static void on_imported(struct import_run *ir, struct img_store *s)
@@ -155,7 +122,7 @@ static int import_entry(struct import_run *ir, const char *name, int64_t size, r
 	int r;
 
 	ir->entries++;
-	if (id_of(name, id, sizeof(id))) {
+	if (entry_name_id(name, id, sizeof(id))) {
 		skip(ir, name, "not named <id>.<ext>");
 		return 0;
 	}
@@ -257,7 +224,7 @@ static int import_archive(struct import_run *ir, const char *path, int quiet)
 	prog = progress_start("import", ar_file_size(ar) > 0 ? (uint64_t)ar_file_size(ar) : 0,
 			      "bytes", quiet);
 	while (!ir->err && (r = ar_next(ar, &e)) == 1) {
-		const char *why = unsafe_name(e.name);
+		const char *why = entry_name_unsafe(e.name);
 		if (first && !ar_is_archive(ar) && archive_named(path)) {
 			ret = error("'%s' is not a valid archive", path);
 			break;
