@@ -461,6 +461,15 @@ static int gif_fail(const struct gif_src *src, int err, char *why, size_t why_n)
 	return fail(why, why_n, "corrupt: %s", msg ? msg : "gif error");
 }
 
+/* n pixels of colour c. */
+static void fill_px(uint8_t *p, size_t n, const uint8_t c[3])
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		memcpy(p + 3 * i, c, 3);
+}
+
 static int dec_gif(const uint8_t *d, size_t n, struct img_buf *scratch, struct raw *r,
 		   char *why, size_t why_n)
 {
@@ -509,7 +518,6 @@ static int dec_gif(const uint8_t *d, size_t n, struct img_buf *scratch, struct r
 		const ColorMapObject *cm = im->ColorMap ? im->ColorMap : g->SColorMap;
 		long long cw = g->SWidth, ch = g->SHeight;
 		int pass, y, x, fw = im->Width, fh = im->Height;
-		size_t i;
 
 		if (fw <= 0 || fh <= 0 || im->Left < 0 || im->Top < 0) {
 			fail(why, why_n, "corrupt: gif frame %dx%d", fw, fh);
@@ -532,9 +540,12 @@ static int dec_gif(const uint8_t *d, size_t n, struct img_buf *scratch, struct r
 			fill[1] = bg->Green;
 			fill[2] = bg->Blue;
 		}
+		/*
+		 * The frame's pixels first, the background around it only once
+		 * they all decoded: a truncated file with a huge canvas touches
+		 * no more memory than the lines it holds.
+		 */
 		buf = pix_alloc(scratch, st_mult((size_t)(cw * ch), 3));
-		for (i = 0; i < (size_t)(cw * ch); i++)
-			memcpy(buf + 3 * i, fill, 3);
 		line = xmalloc(fw);
 		for (pass = im->Interlace ? 0 : 3; pass < 4; pass++) {
 			int y0 = im->Interlace ? ioff[pass] : 0, dy = im->Interlace ? istep[pass] : 1;
@@ -559,6 +570,16 @@ static int dec_gif(const uint8_t *d, size_t n, struct img_buf *scratch, struct r
 						o[0] = o[1] = o[2] = 0;
 					}
 				}
+			}
+		}
+		for (y = 0; y < ch; y++) {
+			uint8_t *row = buf + (size_t)y * cw * 3;
+
+			if (y < im->Top || y >= im->Top + fh) {
+				fill_px(row, (size_t)cw, fill);
+			} else {
+				fill_px(row, (size_t)im->Left, fill);
+				fill_px(row + ((size_t)im->Left + fw) * 3, (size_t)(cw - im->Left - fw), fill);
 			}
 		}
 		r->w = (int)cw;

@@ -879,6 +879,58 @@ static void test_image__versions(void **state)
 	assert_string_not_equal(img_libwebp_version(), "0.0.0");
 }
 
+/* kB of a "VmRSS:"-style line of /proc/self/status; -1 if absent. */
+static long proc_status_kb(const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * A GIF of a few dozen bytes declaring a 10000x10000 frame (within the
+ * pixel limit) and then ending: truncated, and found so without writing
+ * the 300 MB canvas (the background goes in only after the frame decoded).
+ * Found by tests/fuzz/fuzz_image: such inputs took seconds each. Measured
+ * in memory touched (the peak resident size), not in time.
+ */
+static void test_image__truncated_gif_canvas_not_filled(void **state)
+{
+	static const uint8_t gif[] = {
+		'G', 'I', 'F', '8', '9', 'a', 0x10, 0x27, 0x10, 0x27, 0x80, 0, 0, /* 10000x10000, 2 colours */
+		0, 0, 0, 255, 255, 255,
+		0x2c, 0, 0, 0, 0, 0x10, 0x27, 0x10, 0x27, 0,                          /* the frame, as large */
+		2, 4, 0x84, 0x8f, 0xa9, 0xcb,                                      /* LZW data, then the end */
+	};
+	struct img im = IMG_INIT;
+	char why[128];
+	long rss, hwm;
+	FILE *f;
+
+	(void)state;
+	/* Reset the peak resident size to the current one (Linux 4.0 and later). */
+	f = fopen("/proc/self/clear_refs", "w");
+	if (!f || fputs("5", f) < 0 || fclose(f) != 0 || (rss = proc_status_kb("VmRSS:")) < 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(img_decode(gif, sizeof(gif), &im, why, sizeof(why)), -1);
+	assert_true(!strncmp(why, "truncated", 9) || !strncmp(why, "corrupt", 7));
+	hwm = proc_status_kb("VmHWM:");
+	assert_true(hwm >= 0);
+	if (hwm - rss > 64 * 1024)
+		fail_msg("decoding a truncated GIF touched %ld MB", (hwm - rss) / 1024);
+	assert_null(im.pix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +944,7 @@ int main(void)
 		cmocka_unit_test(test_image__orientation_in_decode_resize),
 		cmocka_unit_test(test_image__truncated_is_an_error),
 		cmocka_unit_test(test_image__huge_declared_size_is_refused),
+		cmocka_unit_test(test_image__truncated_gif_canvas_not_filled),
 		cmocka_unit_test(test_image__corrupt_is_an_error),
 		cmocka_unit_test(test_image__decode_scaled_picks_dct_scale),
 		cmocka_unit_test(test_image__bad_arguments),
