@@ -353,6 +353,12 @@ static int cmp_offset(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	const struct st_tensor *x = *(const struct st_tensor *const *)a, *y = *(const struct st_tensor *const *)b;
+	return strcmp(x->name, y->name);
+}
+
 /* Validates what the header claims against the data section. */
 static int check_tensors(struct st_file *f, const char *what, char *err, size_t err_n)
 {
@@ -381,13 +387,15 @@ static int check_tensors(struct st_file *f, const char *what, char *err, size_t 
 			     (unsigned long long)(t->offset + t->nbytes), f->data_len);
 			goto out;
 		}
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(f->t[j].name, t->name)) {
-				fail(err, err_n, "%s: tensor '%s' appears twice", what, t->name);
-				goto out;
-			}
 		byoff[i] = t;
 	}
+	/* Duplicate names by sorting (a pairwise check is quadratic: a 100 MB header holds a million names). */
+	qsort(byoff, f->n, sizeof(*byoff), cmp_name);
+	for (size_t i = 1; i < f->n; i++)
+		if (!strcmp(byoff[i - 1]->name, byoff[i]->name)) {
+			fail(err, err_n, "%s: tensor '%s' appears twice", what, byoff[i]->name);
+			goto out;
+		}
 	qsort(byoff, f->n, sizeof(*byoff), cmp_offset);
 	for (size_t i = 1; i < f->n; i++) {
 		const struct st_tensor *a = byoff[i - 1], *b = byoff[i];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "safetensors.h"
+#include "util.h"
 
 static char dir[256];
 
@@ -193,12 +194,50 @@ static void test_safetensors__open_errors_name_the_file(void **state)
 	assert_non_null(strstr(err, "t.safetensors"));
 }
 
+/* Many tensors: a duplicate name anywhere is found (by sorting, not pairwise). */
+static void test_safetensors__many_tensors_duplicate_found(void **state)
+{
+	enum { N = 50000 };
+	struct strbuf h = STRBUF_INIT;
+	struct st_file *f = NULL;
+	char err[512];
+	uint8_t *buf;
+	size_t len;
+	int dup;
+
+	for (dup = 0; dup < 2; dup++) {
+		sb_reset(&h);
+		sb_addc(&h, '{');
+		for (int i = 0; i < N; i++)
+			sb_addf(&h, "%s\"t%d\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[%d,%d]}",
+				i ? "," : "", dup && i == N - 1 ? 17 : i, i, i + 1);
+		sb_addc(&h, '}');
+		len = 8 + h.len + N;
+		buf = xcalloc(1, len);
+		for (int i = 0; i < 8; i++)
+			buf[i] = (uint8_t)((uint64_t)h.len >> (8 * i));
+		memcpy(buf + 8, h.buf, h.len);
+		if (!dup) {
+			assert_int_equal(st_parse(buf, len, &f, err, sizeof err), 0);
+			assert_int_equal((int)f->n, N);
+			assert_non_null(st_find(f, "t49999"));
+			st_close(f);
+		} else {
+			assert_int_equal(st_parse(buf, len, &f, err, sizeof err), -1);
+			assert_non_null(strstr(err, "tensor 't17' appears twice"));
+		}
+		free(buf);
+	}
+	sb_release(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_safetensors__write_then_read),
 		cmocka_unit_test(test_safetensors__reads_escapes_and_spacing),
 		cmocka_unit_test(test_safetensors__hostile_files),
+		cmocka_unit_test(test_safetensors__many_tensors_duplicate_found),
 		cmocka_unit_test(test_safetensors__open_errors_name_the_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
