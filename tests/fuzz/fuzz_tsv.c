@@ -3,8 +3,8 @@
  * on top of it (src/fakeddit.c), as mmdb ingest uses them: the first record
  * is the header, later records are converted to typed values.
  *
- * The first input byte picks the read chunk size (1 byte to 64 KiB) and the
- * record limit of a last pass; the rest is the file. Invariants checked:
+ * The first input byte picks the read sizes (fixed, 1 byte to 64 KiB, or
+ * random) and the record limit of a last pass; the rest is the file. Invariants checked:
  *  - every record is well formed (fields NUL-terminated at their lengths,
  *    raw bytes inside the input, line numbers increasing);
  *  - with a record limit above the input size, the records do not depend on
@@ -23,16 +23,24 @@
 struct src {
 	const uint8_t *p;
 	size_t n, pos, chunk;
+	uint32_t rng;     /* 0: every read is chunk bytes; else reads of random sizes */
 };
 
 static ssize_t src_read(void *data, void *buf, size_t n)
 {
 	struct src *s = data;
-	size_t k = s->n - s->pos;
+	size_t k = s->n - s->pos, want = s->chunk;
+	if (s->rng) {
+		/* xorshift32: mostly a few hundred bytes, one read in four 1 to 3 bytes */
+		s->rng ^= s->rng << 13;
+		s->rng ^= s->rng >> 17;
+		s->rng ^= s->rng << 5;
+		want = s->rng % 4 ? 1 + s->rng % 512 : 1 + s->rng % 3;
+	}
 	if (k > n)
 		k = n;
-	if (k > s->chunk)
-		k = s->chunk;
+	if (k > want)
+		k = want;
 	memcpy(buf, s->p + s->pos, k);
 	s->pos += k;
 	return (ssize_t)k;
@@ -98,10 +106,10 @@ static void check_values(const struct fd_layout *l, const struct tsv_record *rec
 }
 
 /* Reads the whole input; returns the flattened records (caller frees). */
-static struct flat read_all(const uint8_t *data, size_t size, size_t chunk, size_t max_record,
-			    int fakeddit)
+static struct flat read_all(const uint8_t *data, size_t size, size_t chunk, uint32_t rng,
+			    size_t max_record, int fakeddit)
 {
-	struct src s = { data, size, 0, chunk };
+	struct src s = { data, size, 0, chunk, rng };
 	struct tsv_reader *r = tsv_new(src_read, &s, max_record);
 	struct tsv_record rec;
 	struct flat f = { NULL, 0, 0 };
@@ -156,18 +164,23 @@ static struct flat read_all(const uint8_t *data, size_t size, size_t chunk, size
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const size_t chunks[16] = { 1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 127, 256, 1000, 4096, 65536 };
 	struct flat whole, pieces, fd, small;
 	size_t chunk, max_small;
+	uint32_t rng;
 	if (size < 1)
 		return 0;
-	static const size_t chunks[16] = { 1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 64, 127, 256, 1000, 4096, 65536 };
 	chunk = chunks[data[0] & 15];
 	max_small = 1 + (data[0] >> 4) * 8;
+	rng = 0x9e3779b9u ^ data[0];
 	data++;
 	size--;
+	/* Fixed tiny reads cost a parse of the record per read: only for short inputs. */
+	if (chunk < 64 && size > 512)
+		chunk = 0;
 
-	whole = read_all(data, size, size + 1, 0, 0);
-	pieces = read_all(data, size, chunk, 0, 0);
+	whole = read_all(data, size, size + 1, 0, 0, 0);
+	pieces = read_all(data, size, chunk, chunk ? 0 : rng, 0, 0);
 	/* The same records whatever the read sizes (the 1 MiB limit is not reached). */
 	if (size < 1024 * 1024) {
 		FUZZ_CHECK(whole.len == pieces.len);
@@ -176,10 +189,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(whole.bytes);
 	free(pieces.bytes);
 	/* As ingest reads it: a header, then rows converted to typed values. */
-	fd = read_all(data, size, chunk, 0, 1);
+	fd = read_all(data, size, size + 1, 0, 0, 1);
 	free(fd.bytes);
 	/* A tiny record limit: over-long records are reported, reading goes on. */
-	small = read_all(data, size, chunk, max_small, 1);
+	small = read_all(data, size, 0, rng, max_small, 1);
 	free(small.bytes);
 	return 0;
 }
