@@ -440,7 +440,9 @@ int imgcache_writer_write(struct imgcache_writer *w, const void *buf, size_t n)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return error("cannot write '%s': %s", w->path, strerror(errno));
+			/* The temporary file is thrown away: name the cache, not it. */
+			return error("cannot write to the image cache '%s': %s", w->c->dir,
+				     strerror(errno));
 		}
 		p += r;
 		left -= (size_t)r;
@@ -513,7 +515,7 @@ int imgcache_writer_commit(struct imgcache_writer *w, char hex[65], int *dedup)
 		goto out;
 	}
 	if (fsync(w->fd)) {
-		ret = error("cannot fsync '%s': %s", w->path, strerror(errno));
+		ret = error("cannot write to the image cache '%s': %s", c->dir, strerror(errno));
 		unlink(w->path);
 		goto out;
 	}

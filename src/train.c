@@ -14,6 +14,7 @@
 #include "util.h"
 #include "vocab.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -334,7 +335,7 @@ static double step_lr(const struct trainer *T, int64_t steps_per_epoch)
 static int save_checkpoint(struct trainer *T, const char *path)
 {
 	if (mt_checkpoint_save(T->model, path, &T->st, sizeof(T->st)))
-		return error("cannot save checkpoint '%s': %s", path, mt_last_error());
+		return error("cannot save checkpoint %s", mt_last_error());
 	return 0;
 }
 
@@ -567,6 +568,35 @@ static int check_resumable(struct trainer *T, int64_t id)
 	else
 		ret = 0;
 	return ret;
+}
+
+/*
+ * Removes checkpoint temporaries ("<name>.ckpt.tmp<pid>") that a process
+ * killed while saving left behind, unless that process still lives.
+ */
+static void clean_checkpoint_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct strbuf path = STRBUF_INIT;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".ckpt.tmp");
+		long pid;
+		if (!t)
+			continue;
+		pid = strtol(t + 9, NULL, 10);
+		if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue;
+		sb_reset(&path);
+		sb_addf(&path, "%s/%s", dir, e->d_name);
+		if (unlink(path.buf) && errno != ENOENT)
+			warning("cannot remove '%s': %s", path.buf, strerror(errno));
+	}
+	closedir(d);
+	sb_release(&path);
 }
 
 static void fresh_state(struct trainer *T)
@@ -838,6 +868,7 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	why = "cannot create the checkpoint directory";
 	if (mkdir_p(T.dir, 0755) || tdb_set_checkpoints(db, T.run_id, T.best_path, T.last_path))
 		goto fail_status;
+	clean_checkpoint_tmp(T.dir);
 	if (!cfg->quiet)
 		fprintf(stderr, "run %lld: %s on %d train, %d validate, %d test posts (%s, %d workers)\n",
 			(long long)T.run_id, resume_id ? "resuming" : "training", counts[0], counts[1],

@@ -395,6 +395,7 @@ struct fetch_run {
 	long done, ok, dedup, failed_store;
 	uint64_t bytes;
 	int verbose, err;
+	int store_err;              /* the cache cannot be written: stop */
 };
 
 static double jitter(struct fetch_run *fr)
@@ -436,12 +437,12 @@ static int on_data(void *tag, const void *buf, size_t n)
 {
 	struct job *j = tag;
 	struct fetch_run *fr = j->store.tag;
-	if (!j->w && imgcache_writer_new(fr->cache, &j->w)) {
+	/* After the first failure (disk full, ...) every transfer stops: one
+	 * error line, and the rows keep their state for the next run. */
+	if (fr->store_err || (!j->w && imgcache_writer_new(fr->cache, &j->w)) ||
+	    imgcache_writer_write(j->w, buf, n)) {
 		j->write_failed = 1;
-		return -1;
-	}
-	if (imgcache_writer_write(j->w, buf, n)) {
-		j->write_failed = 1;
+		fr->store_err = 1;
 		return -1;
 	}
 	return 0;
@@ -465,8 +466,10 @@ static void on_done(void *tag, const struct fetch_result *res)
 	double delay;
 
 	j->attempts++;
-	if (res->outcome == FETCH_ABORTED && !j->write_failed) {
-		job_free(j); /* cancelled (interrupt): the row keeps its state */
+	if (res->outcome == FETCH_ABORTED || j->write_failed) {
+		/* Cancelled (interrupt), or the cache could not take the body
+		 * (the fetch stops): the row keeps its state. */
+		job_free(j);
 		return;
 	}
 	if (res->outcome == FETCH_OK) {
@@ -484,12 +487,6 @@ static void on_done(void *tag, const struct fetch_result *res)
 	imgcache_writer_abort(j->w);
 	j->w = NULL;
 	r.http_status = res->http_status;
-	if (j->write_failed) {
-		r.reason = xstrdup("could not store the body");
-		r.next_attempt = (double)time(NULL);
-		job_record(fr, j, &r);
-		return;
-	}
 	r.status = status_of(res->outcome);
 	if (res->retryable) {
 		if (res->retry_after > fr->max_retry_after) {
@@ -550,6 +547,7 @@ static void on_stored(struct fetch_run *fr, struct img_store *s)
 	} else if (!strcmp(s->status, "failed")) {
 		r.next_attempt = (double)time(NULL);
 		r.format = r.width = r.height = 0;
+		fr->store_err = 1;
 	}
 	job_record(fr, j, &r);
 }
@@ -752,7 +750,7 @@ static int images_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 	while (!fr.err) {
 		struct img_store *s;
 		/* Feed the fetcher a page of rows when it has room. */
-		while (more && !interrupted && fetch_wants_more(fr.f)) {
+		while (more && !interrupted && !fr.store_err && fetch_wants_more(fr.f)) {
 			int n = 0, r;
 			if (fed >= total) {
 				more = 0;
@@ -775,7 +773,7 @@ static int images_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 			if (!n)
 				more = 0;
 		}
-		if (interrupted)
+		if (interrupted || fr.store_err)
 			break;
 		if (!more && !fetch_active(fr.f) && !fetch_waiting(fr.f) && !img_pool_pending(fr.pool))
 			break;
@@ -795,7 +793,7 @@ static int images_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 		progress_note(prog, note);
 		progress_update(prog, (uint64_t)fr.done);
 	}
-	if (interrupted)
+	if (interrupted || fr.store_err || fr.err)
 		fetch_cancel_all(fr.f);
 	img_pool_drain(fr.pool);
 	{
@@ -803,18 +801,21 @@ static int images_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 		while ((s = img_pool_reap(fr.pool)))
 			on_stored(&fr, s);
 	}
-	if (img_batch_flush(&fr.batch, 1))
+	/* (after a failed write, say the database locked, one error is enough:
+	 * rows not recorded stay pending; their objects are found next time) */
+	if (!fr.err && img_batch_flush(&fr.batch, 1))
 		fr.err = 1;
 	progress_update(prog, (uint64_t)fr.done);
 	progress_done(prog);
 	prog = NULL;
-	if (fr.err)
+	if (fr.err || fr.store_err)
 		ret = 1;
 	if (!ctx->quiet) {
 		double el = now_seconds() - t0;
 		fprintf(stderr, "mmdb: %ld of %lld images in %.1fs (%.0f/s): %ld ok (%ld already cached), "
 			"%.1f MB%s\n", fr.done, (long long)total, el, el > 0 ? fr.done / el : 0.0, fr.ok,
-			fr.dedup, (double)fr.bytes / 1e6, interrupted ? "; interrupted" : "");
+			fr.dedup, (double)fr.bytes / 1e6,
+			fr.store_err ? "; stopped: the cache cannot be written" : interrupted ? "; interrupted" : "");
 	}
 	img_tally_print(&fr.tally, fmt);
 	if (interrupted && !ret)

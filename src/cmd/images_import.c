@@ -298,8 +298,8 @@ static int import_dir(struct import_run *ir, struct strbuf *path, struct progres
 				break;
 			}
 			ret = import_entry(ir, path->buf, st.st_size, fd_read_fn, &fd);
-			if (ret < 0)
-				error("cannot read '%s'", path->buf);
+			if (ret < 0 && !ir->err) /* (a cache write failure has said so) */
+				error("cannot read '%s': %s", path->buf, strerror(errno));
 			close(fd);
 			if (ret)
 				break;

@@ -27,6 +27,7 @@ extern "C" {
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <stdexcept>
 #include <unistd.h>
@@ -670,6 +671,7 @@ static std::vector<std::pair<std::string, Tensor>> ordered_state(torch::nn::Modu
 extern "C" int mt_checkpoint_save(mt_model *m, const char *path, const void *extra, size_t extra_len)
 {
 	std::string tmp;
+	int fd = -1, werr = 0;
 	MT_TRY
 	torch::serialize::OutputArchive ar;
 	std::string names;
@@ -692,11 +694,41 @@ extern "C" int mt_checkpoint_save(mt_model *m, const char *path, const void *ext
 	}
 	ar.write("extra", bytes_tensor(extra, extra_len));
 	tmp = std::string(path) + ".tmp" + std::to_string(getpid());
-	ar.save_to(tmp);
+	fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail(std::string("cannot create '") + tmp + "': " + strerror(errno));
+	// The archive writer must never see a short write: it would throw from
+	// its destructor (std::terminate). Failures are remembered instead and
+	// the whole file thrown away below.
+	ar.save_to([&](const void *buf, size_t n) -> size_t {
+		const char *p = (const char *)buf;
+		size_t left = n;
+		while (left && !werr) {
+			ssize_t r = write(fd, p, left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				werr = r < 0 ? errno : EIO;
+				break;
+			}
+			p += r;
+			left -= (size_t)r;
+		}
+		return n;
+	});
+	if (!werr && fsync(fd) != 0)
+		werr = errno;
+	if (close(fd) != 0 && !werr)
+		werr = errno;
+	fd = -1;
+	if (werr)
+		fail(strerror(werr));
 	if (rename(tmp.c_str(), path) != 0)
 		fail(std::string("cannot rename '") + tmp + "' to '" + path + "': " + strerror(errno));
 	return 0;
 	} catch (const std::exception &e) {
+		if (fd >= 0)
+			close(fd);
 		if (!tmp.empty())
 			unlink(tmp.c_str());
 		mt_set_error(std::string(path) + ": " + e.what());
