@@ -26,6 +26,32 @@ struct db_stmt {
 	struct db *db;
 };
 
+static int busy_timeout_ms = 10000;
+
+void db_set_busy_timeout(int ms)
+{
+	busy_timeout_ms = ms;
+}
+
+/* 1 when the last error is another connection's lock outlasting the busy timeout. */
+static int is_busy(struct db *db)
+{
+	int rc = sqlite3_extended_errcode(db->h) & 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+int db_is_busy(struct db *db)
+{
+	return is_busy(db);
+}
+
+static int busy_error(struct db *db)
+{
+	return error("database '%s' is locked by another process (gave up after waiting %.3g s "
+		     "for its lock); nothing was written by this step: try again when it is done",
+		     db->path, busy_timeout_ms / 1000.0);
+}
+
 const char *db_sqlite_version(void)
 {
 	return sqlite3_libversion();
@@ -38,6 +64,8 @@ int db_schema_version(void)
 
 static int db_err(struct db *db, const char *what)
 {
+	if (is_busy(db))
+		return busy_error(db);
 	return error("%s: %s (database '%s')", what, sqlite3_errmsg(db->h), db->path);
 }
 
@@ -45,7 +73,7 @@ int db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int ret = error("%s (database '%s')", msg ? msg : sqlite3_errmsg(db->h), db->path);
+		int ret = is_busy(db) ? busy_error(db) : error("%s (database '%s')", msg ? msg : sqlite3_errmsg(db->h), db->path);
 		sqlite3_free(msg);
 		return ret;
 	}
@@ -132,7 +160,7 @@ int db_open(struct db **out, const char *path, int flags)
 		      db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
 		goto fail;
 	}
-	sqlite3_busy_timeout(db->h, 10000);
+	sqlite3_busy_timeout(db->h, busy_timeout_ms);
 	sqlite3_extended_result_codes(db->h, 1);
 	/* A file that is not SQLite fails here with a clear message. */
 	if (db_exec(db, "PRAGMA foreign_keys = ON"))
@@ -222,7 +250,9 @@ int db_step_quiet(struct db_stmt *st)
 int db_step(struct db_stmt *st)
 {
 	int rc = db_step_quiet(st);
-	if (rc < 0) {
+	if (rc < 0 && is_busy(st->db)) {
+		busy_error(st->db);
+	} else if (rc < 0) {
 		const char *sql = sqlite3_sql(st->s);
 		error("%s (database '%s'; statement: %.60s%s)", sqlite3_errmsg(st->db->h),
 		      st->db->path, sql ? sql : "?", sql && strlen(sql) > 60 ? "..." : "");
@@ -384,6 +414,8 @@ int db_run_script(struct db *db, const char *sql, int readonly, db_row_fn cb, vo
 			/* The connection is opened read-only; say how to write. */
 			if (readonly && (rc & 0xff) == SQLITE_READONLY)
 				ret = error("statement would write to the database; use 'mmdb sql --write' to allow it");
+			else if (is_busy(db))
+				ret = busy_error(db);
 			else
 				ret = error("%s", sqlite3_errmsg(db->h));
 			sqlite3_finalize(st.s);

@@ -36,6 +36,18 @@ enum db_type { DB_INTEGER = 1, DB_FLOAT = 2, DB_TEXT = 3, DB_BLOB = 4, DB_NULL =
  */
 int db_open(struct db **out, const char *path, int flags);
 void db_close(struct db *db);
+
+/*
+ * How long a connection opened after this call waits for another process's
+ * lock before giving up with "database ... is locked" (milliseconds; 10000
+ * by default).
+ */
+void db_set_busy_timeout(int ms);
+/*
+ * 1 when the last failed call on db failed because another process held
+ * the database's lock past the busy timeout (the error then said so).
+ */
+int db_is_busy(struct db *db);
 const char *db_path(const struct db *db);
 
 /* Applies migrations up to `target` (0 = all); used by db_open and tests. */

@@ -48,7 +48,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n'mmdb COMMAND -h' describes a command.\n"
 		   "--db defaults to $MMDB_DB, then ./mmdb.db; --cache to $MMDB_CACHE, then\n"
-		   "mmdb-cache/ beside the database.\n");
+		   "mmdb-cache/ beside the database. A command waits up to $MMDB_BUSY_TIMEOUT\n"
+		   "seconds (10) for another process's lock on the database.\n");
 }
 
 static char *default_cache(const char *db_path)
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct mmdb_ctx ctx = { 0 };
-	const char *cache = NULL;
+	const char *cache = NULL, *s;
 	const struct command *cmd = NULL;
 	size_t i;
 	int c, ret;
@@ -105,6 +106,12 @@ int main(int argc, char **argv)
 		ctx.db_path = "mmdb.db";
 	if (!cache)
 		cache = getenv("MMDB_CACHE");
+	if ((s = getenv("MMDB_BUSY_TIMEOUT")) && *s) {
+		double secs;
+		if (parse_double(s, 0, 86400, "$MMDB_BUSY_TIMEOUT", &secs))
+			return 2;
+		db_set_busy_timeout((int)(secs * 1000));
+	}
 	ctx.cache_dir = cache && *cache ? xstrdup(cache) : default_cache(ctx.db_path);
 
 	argc -= optind;

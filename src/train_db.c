@@ -183,7 +183,7 @@ int tdb_heartbeat(struct db *db, int64_t id, double progress)
 	db_bind_int(st, 1, id);
 	db_bind_double(st, 2, wall_now());
 	db_bind_double(st, 3, progress);
-	if (db_step(st) >= 0)
+	if (db_step_quiet(st) >= 0) /* not fatal: silent (a lock held a while, ...) */
 		ret = 0;
 	db_finalize(st);
 	return ret;
@@ -391,8 +391,13 @@ int tdb_set_status(struct db *db, int64_t id, const char *status, const char *re
 	bind_text_or_null(st, 3, reason);
 	db_bind_text(st, 4, now, -1);
 	db_bind_double(st, 5, run_seconds);
-	if (db_step(st) >= 0)
+	/* Locked by another process: the error that ended the run said so, and
+	 * a row left 'running' is marked crashed (resumable) once we are gone. */
+	if (db_step_quiet(st) >= 0)
 		ret = 0;
+	else if (!db_is_busy(db))
+		error("cannot record run %lld as %s: %s (database '%s')", (long long)id, status,
+		      db_errmsg(db), db_path(db));
 	db_finalize(st);
 	return ret;
 }
