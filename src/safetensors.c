@@ -6,10 +6,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,7 +488,10 @@ void st_close(struct st_file *f)
 	free(f->meta_key);
 	free(f->meta_val);
 	free(f->t);
-	free(f->buf);
+	if (f->mapped)
+		munmap(f->buf, f->len);
+	else
+		free(f->buf);
 	free(f);
 }
 
@@ -515,24 +520,36 @@ int st_open(const char *path, struct st_file **out, char *err, size_t err_n)
 {
 	struct st_file *f;
 	struct stat st;
-	FILE *fp;
+	void *map;
+	int fd;
 	*out = NULL;
-	fp = fopen(path, "rb");
-	if (!fp)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return fail(err, err_n, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fclose(fp);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
 		return fail(err, err_n, "'%s' is not a regular file", path);
 	}
-	f = xcalloc(1, sizeof *f);
-	f->len = (size_t)st.st_size;
-	f->buf = xmalloc(f->len ? f->len : 1);
-	if (f->len && fread(f->buf, 1, f->len, fp) != f->len) {
-		fclose(fp);
-		st_close(f);
-		return fail(err, err_n, "cannot read '%s'", path);
+	if (st.st_size < 8) {
+		close(fd);
+		return fail(err, err_n, "%s: not a safetensors file (%lld bytes, no header length)", path,
+			    (long long)st.st_size);
 	}
-	fclose(fp);
+	if ((uint64_t)st.st_size > SIZE_MAX) {
+		close(fd);
+		return fail(err, err_n, "'%s' is too large for this machine", path);
+	}
+	/* Mapped, not read: only the header and the tensors a caller copies
+	 * out are ever paged in. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return fail(err, err_n, "cannot map '%s' (%lld bytes): %s", path, (long long)st.st_size,
+			    strerror(errno));
+	f = xcalloc(1, sizeof *f);
+	f->buf = map;
+	f->len = (size_t)st.st_size;
+	f->mapped = 1;
 	return finish(f, path, out, err, err_n);
 }
 

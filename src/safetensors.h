@@ -34,7 +34,7 @@ struct st_tensor {
 };
 
 struct st_file {
-	uint8_t *buf;        /* the whole file (owned) */
+	uint8_t *buf;        /* the whole file (owned: a copy, or a mapping) */
 	size_t len;
 	const uint8_t *data; /* start of the data section inside buf */
 	size_t data_len;
@@ -43,6 +43,7 @@ struct st_file {
 	struct st_tensor *t;
 	size_t n_meta;       /* __metadata__ entries */
 	char **meta_key, **meta_val;
+	int mapped;          /* buf is a read-only mmap of the file */
 };
 
 /* Bytes per element of a dtype; its name ("F32"...); the dtype of a name or -1. */
@@ -50,7 +51,11 @@ size_t st_dtype_size(int dtype);
 const char *st_dtype_name(int dtype);
 int st_dtype_from_name(const char *name);
 
-/* Reads and validates a whole file. *out is freed with st_close(). */
+/*
+ * Maps (never reads into memory) and validates a whole file: what the header
+ * claims is checked against the file's size before any data is touched, so
+ * a huge or lying file costs no memory. *out is freed with st_close().
+ */
 int st_open(const char *path, struct st_file **out, char *err, size_t err_n);
 /* The same on a buffer (copied). */
 int st_parse(const void *buf, size_t len, struct st_file **out, char *err, size_t err_n);

@@ -225,6 +225,9 @@ out:
 	return ret;
 }
 
+/* The largest image file read (as images fetch/import's --max-bytes default). */
+#define MAX_IMAGE_BYTES (32 << 20)
+
 /* Pixels of an image file, or blank (with a warning) when it cannot be read. */
 static void image_pixels(const char *path, int S, int mode, uint8_t *out)
 {
@@ -241,6 +244,13 @@ static void image_pixels(const char *path, int S, int mode, uint8_t *out)
 		return;
 	}
 	do {
+		if (n > MAX_IMAGE_BYTES) {
+			fclose(f);
+			free(data);
+			warning("'%s' is larger than %d MiB; using a blank image", path,
+				MAX_IMAGE_BYTES >> 20);
+			return;
+		}
 		if (n + 65536 > cap)
 			data = xrealloc(data, cap = (n + 65536) * 2);
 		got = fread(data + n, 1, cap - n, f);
