@@ -1,6 +1,6 @@
 #!/bin/sh
-# Disk full while writing the image cache (images import, images fetch) and
-# a checkpoint (mmdb run): one clear error line, no half-written object or
+# Disk full while writing the image cache (images import, images fetch), the
+# database (ingest) and a checkpoint (mmdb run): one clear error line, no half-written object or
 # checkpoint, a consistent database, and the job finishes once space is
 # back. The cache lives on a small tmpfs (as root) or, failing that, every
 # write is held to a file size limit (EFBIG).
@@ -71,6 +71,23 @@ grow_fs 65536
 check_status "with space again, the same fetch" 0 "$MMDB" -q images fetch --jobs 4
 check_eq "every image fetched" "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" "$((n - 1))"
 check_eq "objects whole" "$(bad_objects)" ""
+
+# --- the database itself on the full disk (ingest) -------------------------
+rm -rf "$MMDB_CACHE"
+export MMDB_DB="$T/small/ingest.db"
+if [ "$FS_KIND" = tmpfs ]; then grow_fs 1024; else FS_LIMIT=1048576; fi
+limited "$MMDB" -q ingest "$SAMPLE/multimodal_validate.tsv" >/dev/null 2>"$T/err"
+check_eq "ingest into a database on a full disk exits 1" "$?" 1
+check_eq "with one error line" "$(wc -l <"$T/err" | tr -d ' ')" 1
+# (SQLite says "disk I/O error" for a write refused with EFBIG)
+check_match "naming the database and the cause" "$(cat "$T/err")" \
+	"^mmdb: (database or disk is full|disk I/O error) \(database '$MMDB_DB'"
+check_eq "database intact" "$(q "PRAGMA integrity_check")" ok
+grow_fs 65536
+check_status "with space again, the same ingest" 0 "$MMDB" -q ingest "$SAMPLE/multimodal_validate.tsv"
+check_eq "every record in, once" "$(q "SELECT count(*) || ' ' || count(DISTINCT id) FROM posts")" "9996 9996"
+check_eq "the first ingest marked failed, the second completed" \
+	"$(q "SELECT group_concat(status, ' ') FROM (SELECT status FROM ingests ORDER BY id)")" "failed completed"
 
 # --- a checkpoint during mmdb run -----------------------------------------
 kill "$SERVER_PID" 2>/dev/null
