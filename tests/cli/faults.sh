@@ -15,7 +15,9 @@ small_fs() {
 	if [ "${MMDB_FAULT_FS:-}" != ulimit ] && [ "$(id -u)" = 0 ] &&
 		mount -t tmpfs -o "size=${2}k" mmdb-test "$1" 2>/dev/null; then
 		FS_KIND=tmpfs
-		trap 'umount "$FS_DIR" 2>/dev/null; kill ${SERVER_PID:-} 2>/dev/null; rm -rf "$T"' EXIT
+		# (lazily if busy: never leave a mount behind, nor delete through one)
+		trap 'kill ${SERVER_PID:-} 2>/dev/null; umount "$FS_DIR" 2>/dev/null || umount -l "$FS_DIR"
+			rm -rf "$T"' EXIT
 	elif command -v prlimit >/dev/null 2>&1; then
 		FS_KIND=ulimit
 		FS_LIMIT=$(($2 * 1024))
