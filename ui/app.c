@@ -312,6 +312,7 @@ int tui_run(const struct tui_options *opt)
 	int saved_err = -1, ret = 0, first = 1, ready = 0;
 	double key_t0 = 0;
 	char key_name[32] = "";
+	const char *key_screen = "";
 
 	memset(&app, 0, sizeof(app));
 	app.db = opt->db;
@@ -412,7 +413,7 @@ int tui_run(const struct tui_options *opt)
 						(t - opt->t0 + opt->exec_age) * 1000);
 			}
 			else if (key_t0 > 0)
-				fprintf(timing, "key %s %.2f\n", key_name, (t - key_t0) * 1000);
+				fprintf(timing, "key %s %.2f %s\n", key_name, (t - key_t0) * 1000, key_screen);
 			if (!ready && !top->stale) {
 				/* Every row loaded (sorting and filters work from here). */
 				fprintf(timing, "ready_ms %.2f\n", (t - opt->t0) * 1000);
@@ -432,6 +433,7 @@ int tui_run(const struct tui_options *opt)
 		key_t0 = now_seconds();
 		app.now = key_t0;
 		key_name_of(fkey, wc, key_name, sizeof(key_name));
+		key_screen = top->ops->name;
 		if (fkey && wc == KEY_RESIZE) {
 			top->stale = 1; /* page sizes follow the window */
 			continue;

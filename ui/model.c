@@ -158,6 +158,16 @@ int model_runs_newest(struct db *db, int limit, struct run_list *out)
 	return each_row(st, add_run, out);
 }
 
+int model_runs_after(struct db *db, int64_t after, int limit, struct run_list *out)
+{
+	struct db_stmt *st;
+	if (db_prepare(db, &st, RUN_COLUMNS " WHERE r.id > ? ORDER BY r.id LIMIT ?"))
+		return -1;
+	db_bind_int(st, 1, after);
+	db_bind_int(st, 2, limit);
+	return each_row(st, add_run, out);
+}
+
 int model_run(struct db *db, int64_t id, struct run_row *out)
 {
 	struct db_stmt *st;
@@ -457,143 +467,6 @@ int model_confusion(struct db *db, int64_t run, const struct eval_point *p,
 	return rc < 0 ? -1 : 0;
 }
 
-/* ---- predictions ---- */
-
-/* WHERE clause shared by count and page; binds come in bind_pred order. */
-static void pred_where(const struct pred_query *q, struct strbuf *sb)
-{
-	sb_adds(sb, " WHERE p.run_id = :run AND p.split = :split");
-	if (q->label >= 0)
-		sb_adds(sb, " AND p.label = :label");
-	if (q->pred >= 0)
-		sb_adds(sb, " AND p.pred = :pred");
-	if (q->wrong || q->order == ORDER_CONF_WRONG)
-		sb_adds(sb, " AND p.pred <> p.label");
-	if (q->search[0])
-		sb_adds(sb, " AND s.title LIKE '%' || :search || '%' ESCAPE '\\'");
-}
-
-static void bind_pred(struct db_stmt *st, const struct pred_query *q)
-{
-	int i;
-	db_bind_int(st, db_bind_index(st, ":run"), q->run);
-	db_bind_text(st, db_bind_index(st, ":split"), q->split, -1);
-	if ((i = db_bind_index(st, ":label")))
-		db_bind_int(st, i, q->label);
-	if ((i = db_bind_index(st, ":pred")))
-		db_bind_int(st, i, q->pred);
-	if ((i = db_bind_index(st, ":search"))) {
-		/* LIKE wildcards in the search text match themselves. */
-		struct strbuf sb = STRBUF_INIT;
-		const char *c;
-		sb_adds(&sb, "");
-		for (c = q->search; *c; c++) {
-			if (*c == '%' || *c == '_' || *c == '\\')
-				sb_addc(&sb, '\\');
-			sb_addc(&sb, *c);
-		}
-		db_bind_text(st, i, sb.buf, -1);
-		sb_release(&sb);
-	}
-}
-
-int model_pred_count(struct db *db, const struct pred_query *q, int64_t *out)
-{
-	struct strbuf sql = STRBUF_INIT;
-	struct db_stmt *st;
-	int rc;
-	sb_adds(&sql, "SELECT count(*) FROM predictions p");
-	if (q->search[0])
-		sb_adds(&sql, " JOIN posts s ON s.id = p.post_id");
-	pred_where(q, &sql);
-	rc = db_prepare(db, &st, sql.buf);
-	sb_release(&sql);
-	if (rc)
-		return -1;
-	bind_pred(st, q);
-	rc = db_step(st);
-	*out = rc == DB_ROW ? db_column_int(st, 0) : 0;
-	db_finalize(st);
-	return rc < 0 ? -1 : 0;
-}
-
-static int add_pred(struct db_stmt *st, void *data)
-{
-	struct pred_list *l = data;
-	struct pred_row *r;
-	ALLOC_GROW(l->v, l->n + 1, l->alloc);
-	r = &l->v[l->n++];
-	r->post_id = col_str(st, 0);
-	r->label = (int)db_column_int(st, 1);
-	r->pred = (int)db_column_int(st, 2);
-	r->prob_pred = col_num(st, 3);
-	r->prob_label = col_num(st, 4);
-	r->title = col_str(st, 5);
-	return 0;
-}
-
-int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, int limit,
-		    int64_t total, struct pred_list *out)
-{
-	struct strbuf sql = STRBUF_INIT;
-	struct db_stmt *st;
-	int rc, rev = total > 0 && offset > total / 2;
-	size_t i;
-	memset(out, 0, sizeof(*out));
-	if (rev) {
-		/* The same rows, counted from the end in the opposite order. */
-		int64_t end = offset + limit < total ? offset + limit : total;
-		limit = (int)(end - offset);
-		offset = total - end;
-		if (limit <= 0)
-			return 0;
-	}
-	/* The page is chosen on predictions alone (its indexes), then joined to posts. */
-	sb_adds(&sql, "SELECT p.post_id, p.label, p.pred, p.prob_pred, p.prob_label,"
-		      " (SELECT title FROM posts WHERE id = p.post_id) FROM predictions p");
-	if (q->search[0])
-		sb_adds(&sql, " JOIN posts s ON s.id = p.post_id");
-	pred_where(q, &sql);
-	switch (q->order) {
-	case ORDER_CONF_WRONG:
-		sb_adds(&sql, rev ? " ORDER BY p.prob_pred, p.post_id DESC" : " ORDER BY p.prob_pred DESC, p.post_id");
-		break;
-	case ORDER_LOW_TRUE:
-		sb_adds(&sql, rev ? " ORDER BY p.prob_label DESC, p.post_id DESC" : " ORDER BY p.prob_label, p.post_id");
-		break;
-	default:
-		sb_adds(&sql, rev ? " ORDER BY p.post_id DESC" : " ORDER BY p.post_id");
-		break;
-	}
-	sb_adds(&sql, " LIMIT :limit OFFSET :offset");
-	rc = db_prepare(db, &st, sql.buf);
-	sb_release(&sql);
-	if (rc)
-		return -1;
-	bind_pred(st, q);
-	db_bind_int(st, db_bind_index(st, ":limit"), limit);
-	db_bind_int(st, db_bind_index(st, ":offset"), offset);
-	if (each_row(st, add_pred, out))
-		return -1;
-	for (i = 0; rev && i < out->n / 2; i++) {
-		struct pred_row t = out->v[i];
-		out->v[i] = out->v[out->n - 1 - i];
-		out->v[out->n - 1 - i] = t;
-	}
-	return 0;
-}
-
-void pred_list_release(struct pred_list *l)
-{
-	size_t i;
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].post_id);
-		free(l->v[i].title);
-	}
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 /* ---- one post ---- */
 
 int model_post(struct db *db, int64_t run, const char *post_id, struct post_detail *out)
@@ -674,101 +547,6 @@ void post_detail_release(struct post_detail *p)
 	free(p->split); free(p->img_status); free(p->img_reason); free(p->img_sha256);
 	free(p->img_format);
 	memset(p, 0, sizeof(*p));
-}
-
-/* ---- disagreements ---- */
-
-static void disagree_sql(struct strbuf *sb, int n)
-{
-	int i;
-	sb_adds(sb, "SELECT p.post_id, max(p.label), group_concat(p.run_id || ':' || p.pred)"
-		    " FROM predictions p WHERE p.split = ? AND p.run_id IN (");
-	for (i = 0; i < n; i++)
-		sb_adds(sb, i ? ",?" : "?");
-	sb_addf(sb, ") GROUP BY p.post_id HAVING count(*) = %d AND min(p.pred) <> max(p.pred)", n);
-}
-
-static void bind_disagree(struct db_stmt *st, const int64_t *runs, int n, const char *split)
-{
-	int i;
-	db_bind_text(st, 1, split, -1);
-	for (i = 0; i < n; i++)
-		db_bind_int(st, 2 + i, runs[i]);
-}
-
-int model_disagree_count(struct db *db, const int64_t *runs, int n, const char *split,
-			 int64_t *out)
-{
-	struct strbuf sql = STRBUF_INIT;
-	struct db_stmt *st;
-	int rc;
-	sb_adds(&sql, "SELECT count(*) FROM (");
-	disagree_sql(&sql, n);
-	sb_adds(&sql, ")");
-	rc = db_prepare(db, &st, sql.buf);
-	sb_release(&sql);
-	if (rc)
-		return -1;
-	bind_disagree(st, runs, n, split);
-	rc = db_step(st);
-	*out = rc == DB_ROW ? db_column_int(st, 0) : 0;
-	db_finalize(st);
-	return rc < 0 ? -1 : 0;
-}
-
-int model_disagree_page(struct db *db, const int64_t *runs, int n, const char *split,
-			int64_t offset, int limit, struct disagree_list *out)
-{
-	struct strbuf sql = STRBUF_INIT;
-	struct db_stmt *st;
-	int rc, i;
-	memset(out, 0, sizeof(*out));
-	sb_adds(&sql, "SELECT d.*, (SELECT title FROM posts WHERE id = d.post_id) FROM (");
-	disagree_sql(&sql, n);
-	sb_adds(&sql, " ORDER BY p.post_id LIMIT ? OFFSET ?) d");
-	rc = db_prepare(db, &st, sql.buf);
-	sb_release(&sql);
-	if (rc)
-		return -1;
-	bind_disagree(st, runs, n, split);
-	db_bind_int(st, 2 + n, limit);
-	db_bind_int(st, 3 + n, offset);
-	while ((rc = db_step(st)) == DB_ROW) {
-		struct disagree_row *r;
-		const char *c = db_column_text(st, 2);
-		ALLOC_GROW(out->v, out->n + 1, out->alloc);
-		r = &out->v[out->n++];
-		r->post_id = col_str(st, 0);
-		r->label = (int)db_column_int(st, 1);
-		r->title = col_str(st, 3);
-		for (i = 0; i < 6; i++)
-			r->pred[i] = -1;
-		/* "run:pred,run:pred,...", placed by the run's position in runs[]. */
-		while (c && *c) {
-			long long rid = strtoll(c, (char **)&c, 10);
-			long pr = *c == ':' ? strtol(c + 1, (char **)&c, 10) : -1;
-			for (i = 0; i < n && i < 6; i++)
-				if (runs[i] == rid)
-					r->pred[i] = (int)pr;
-			if (*c == ',')
-				c++;
-			else
-				break;
-		}
-	}
-	db_finalize(st);
-	return rc < 0 ? -1 : 0;
-}
-
-void disagree_list_release(struct disagree_list *l)
-{
-	size_t i;
-	for (i = 0; i < l->n; i++) {
-		free(l->v[i].post_id);
-		free(l->v[i].title);
-	}
-	free(l->v);
-	memset(l, 0, sizeof(*l));
 }
 
 /* ---- liveness, deletion ---- */

@@ -54,6 +54,11 @@ struct runs_sig {
 	int64_t count, id_sum, running, tags;
 };
 int model_runs_sig(struct db *db, struct runs_sig *out);
+/*
+ * Appends to *out (which the caller initialised) at most `limit` runs with
+ * ids above `after`, in id order: a bounded part of a full load.
+ */
+int model_runs_after(struct db *db, int64_t after, int limit, struct run_list *out);
 /* The newest `limit` runs only (for a fast first screen), newest first. */
 int model_runs_newest(struct db *db, int limit, struct run_list *out);
 void run_list_release(struct run_list *l);
@@ -127,11 +132,18 @@ int model_class_metrics(struct db *db, int64_t run, const struct eval_point *p,
 int model_confusion(struct db *db, int64_t run, const struct eval_point *p,
 		    int64_t m[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES]);
 
-/* Predictions: one split of one run, filtered and ordered. */
+/*
+ * Predictions: one split of one run, filtered and ordered. Nothing here
+ * reads a whole split at once: the screens call the *_scan functions
+ * below, each of which looks at no more than max_scan rows, in an index's
+ * order, and tells where it stopped; a screen continues from there in the
+ * next pass of its loop, so a key never waits for more than one bounded
+ * step, however large the split.
+ */
 enum pred_order {
 	ORDER_POST,        /* post id */
-	ORDER_CONF_WRONG,  /* misclassified only, highest prob_pred first */
-	ORDER_LOW_TRUE,    /* lowest probability of the true label first */
+	ORDER_CONF_WRONG,  /* misclassified only, highest prob_pred first (ties: post id descending) */
+	ORDER_LOW_TRUE,    /* lowest probability of the true label first (ties: post id) */
 };
 struct pred_query {
 	int64_t run;
@@ -151,15 +163,53 @@ struct pred_list {
 	struct pred_row *v;
 	size_t n, alloc;
 };
-int model_pred_count(struct db *db, const struct pred_query *q, int64_t *out);
+
+/* A place in a scan order: the order's value (unused by ORDER_POST) and the post. */
+struct scan_key {
+	double v;
+	char post_id[64];
+};
+void scan_key_of(struct scan_key *k, const struct pred_query *q, const struct pred_row *r);
+
 /*
- * One page: at most `limit` rows from `offset`; never the whole split.
- * `total` (the count, or -1 if unknown) lets a page in the second half be
- * read in reverse order from the end, so the last page costs what the
- * first does.
+ * How far one scan may go: at most `rows` rows, and it stops early once
+ * now_seconds() passes `until` (0: no time limit), checked every few rows.
  */
-int model_pred_page(struct db *db, const struct pred_query *q, int64_t offset, int limit,
-		    int64_t total, struct pred_list *out);
+struct scan_limit {
+	int rows;
+	double until;
+};
+
+/* Where a bounded scan stopped. */
+struct scan_end {
+	struct scan_key last;  /* the last row looked at (valid when scanned > 0) */
+	int64_t scanned;       /* rows looked at */
+	int done;              /* no row left in that direction */
+};
+
+/*
+ * Looks at no more than lim's rows of q's split in q's order (backward
+ * when `back`), starting after *from (at it when `inclusive`; from NULL:
+ * at the first row, or the last when back), and appends the rows that
+ * match all of q's filters to *out (initialised by the caller) until it
+ * holds `want` rows. Returns 0 or -1.
+ */
+int model_pred_scan(struct db *db, const struct pred_query *q, int back, const struct scan_key *from,
+		    int inclusive, const struct scan_limit *lim, size_t want, struct pred_list *out,
+		    struct scan_end *end);
+/*
+ * Counts of (true, predicted) class among the split's rows whose title
+ * matches q->search (all rows when it is ""), added to hist; looks at no
+ * more than lim's rows in post order after *from (NULL: from the start).
+ * The count of any label / predicted / misclassified filter is a sum of
+ * these cells (pred_hist_count). Returns 0 or -1.
+ */
+int model_pred_hist_scan(struct db *db, const struct pred_query *q, const struct scan_key *from,
+			 const struct scan_limit *lim,
+			 int64_t hist[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES], struct scan_end *end);
+/* The number of rows matching q's label, pred and wrong filters, from hist. */
+int64_t pred_hist_count(const struct pred_query *q,
+			const int64_t hist[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES]);
 void pred_list_release(struct pred_list *l);
 
 /* One post with its labels, image and (when run > 0) prediction. */
@@ -189,10 +239,17 @@ struct disagree_list {
 	struct disagree_row *v;
 	size_t n, alloc;
 };
-int model_disagree_count(struct db *db, const int64_t *runs, int n, const char *split,
-			 int64_t *out);
-int model_disagree_page(struct db *db, const int64_t *runs, int n, const char *split,
-			int64_t offset, int limit, struct disagree_list *out);
+/*
+ * Looks at no more than lim's rows of runs[0]'s predictions on `split` in
+ * post order (backward when `back`) after the post `from` (at it when
+ * `inclusive`; NULL: from the first, or the last when back). A post counts
+ * when every run predicted it and not all alike: *matched is increased by
+ * their number, and they are appended to *out (NULL: only counted) until
+ * it holds `want` rows. Returns 0 or -1.
+ */
+int model_disagree_scan(struct db *db, const int64_t *runs, int n, const char *split, int back,
+			const char *from, int inclusive, const struct scan_limit *lim, size_t want,
+			struct disagree_list *out, int64_t *matched, struct scan_end *end);
 void disagree_list_release(struct disagree_list *l);
 
 /* PRAGMA data_version: changes when another connection commits. */

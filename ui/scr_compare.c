@@ -41,9 +41,27 @@ struct compare_screen {
 	char legend[MAXR][64];
 	int view, metric, scroll;
 	char split[10];
-	int64_t dcount, cur, top, page_top;
+	/* Disagreements: counted in steps; a page found by keyset scans in steps. */
+	int64_t dcount, dwork;
+	int counting, counted, count_started;
+	char count_at[64];
 	struct disagree_list page;
+	int cur;
+	struct {
+		int active, kind, back, has_from, inclusive;
+		char from[64];
+		size_t want;
+		struct disagree_list got;
+	} f;
 };
+
+/*
+ * One pass's share of work: a count step and a page step each look at no
+ * more than STEP_ROWS rows and stop after STEP_SECONDS.
+ */
+#define STEP_ROWS 4096
+#define STEP_SECONDS 0.006
+enum { F_HOME, F_END, F_NEXT, F_PREV, F_REFRESH };
 
 static void clear_data(struct compare_screen *s)
 {
@@ -56,7 +74,6 @@ static void clear_data(struct compare_screen *s)
 	free(s->diff);
 	s->diff = NULL;
 	s->ndiff = 0;
-	disagree_list_release(&s->page);
 }
 
 static int rows_avail(void)
@@ -64,11 +81,96 @@ static int rows_avail(void)
 	return LINES > 6 ? LINES - 5 : 1;
 }
 
-static int load_page(struct app *app, struct compare_screen *s)
+static void start_fetch(struct compare_screen *s, int kind)
 {
+	const struct disagree_row *r;
+	disagree_list_release(&s->f.got);
+	memset(&s->f, 0, sizeof(s->f));
+	s->f.active = 1;
+	s->f.kind = kind;
+	s->f.want = (size_t)rows_avail();
+	s->f.back = kind == F_END || kind == F_PREV;
+	if ((kind == F_NEXT || kind == F_PREV || kind == F_REFRESH) && s->page.n) {
+		r = kind == F_NEXT ? &s->page.v[s->page.n - 1] : &s->page.v[0];
+		snprintf(s->f.from, sizeof(s->f.from), "%s", r->post_id);
+		s->f.has_from = 1;
+		s->f.inclusive = kind == F_REFRESH;
+	}
+}
+
+/* A found page replaces the shown one (an empty one at an end does not). */
+static void finish_fetch(struct compare_screen *s)
+{
+	struct disagree_list *got = &s->f.got;
+	size_t i;
+	s->f.active = 0;
+	if (s->f.back)
+		for (i = 0; i < got->n / 2; i++) {
+			struct disagree_row t = got->v[i];
+			got->v[i] = got->v[got->n - 1 - i];
+			got->v[got->n - 1 - i] = t;
+		}
+	if (!got->n && (s->f.kind == F_NEXT || s->f.kind == F_PREV)) {
+		s->cur = s->f.kind == F_NEXT && s->page.n ? (int)s->page.n - 1 : 0;
+		disagree_list_release(got);
+		return;
+	}
 	disagree_list_release(&s->page);
-	s->page_top = s->top;
-	return model_disagree_page(app->db, s->id, s->n, s->split, s->top, rows_avail(), &s->page);
+	s->page = *got;
+	memset(got, 0, sizeof(*got));
+	if (s->f.kind == F_HOME || s->f.kind == F_NEXT)
+		s->cur = 0;
+	else if (s->f.kind == F_END || s->f.kind == F_PREV)
+		s->cur = (int)s->page.n - 1;
+	if (s->cur >= (int)s->page.n)
+		s->cur = (int)s->page.n - 1;
+	if (s->cur < 0)
+		s->cur = 0;
+}
+
+/* One bounded step of the disagreement count and of the page being found. */
+static int step(struct app *app, struct compare_screen *s)
+{
+	struct scan_end end;
+	struct scan_limit lim = { STEP_ROWS, 0 };
+	if (s->counting) {
+		lim.until = now_seconds() + STEP_SECONDS;
+		if (model_disagree_scan(app->db, s->id, s->n, s->split, 0, s->count_started ? s->count_at : NULL,
+					0, &lim, 0, NULL, &s->dwork, &end))
+			return -1;
+		s->count_started = 1;
+		snprintf(s->count_at, sizeof(s->count_at), "%s", end.last.post_id);
+		if (end.done) {
+			s->dcount = s->dwork;
+			s->counting = 0;
+			s->counted = 1;
+		}
+	}
+	if (s->f.active) {
+		lim.until = now_seconds() + STEP_SECONDS;
+		if (model_disagree_scan(app->db, s->id, s->n, s->split, s->f.back, s->f.has_from ? s->f.from : NULL,
+					s->f.inclusive, &lim, s->f.want, &s->f.got, NULL, &end))
+			return -1;
+		if (end.scanned) {
+			snprintf(s->f.from, sizeof(s->f.from), "%s", end.last.post_id);
+			s->f.has_from = 1;
+			s->f.inclusive = 0;
+		}
+		if (end.done || s->f.got.n >= s->f.want)
+			finish_fetch(s);
+	}
+	s->base.stale = s->counting || s->f.active;
+	return 0;
+}
+
+/* Starts counting the disagreements of the split again (keep_shown: the old count stays until then). */
+static void start_count(struct compare_screen *s, int keep_shown)
+{
+	s->dwork = 0;
+	s->counting = 1;
+	s->count_started = 0;
+	if (!keep_shown)
+		s->counted = 0;
 }
 
 static void find_diff(struct compare_screen *s)
@@ -97,9 +199,9 @@ static void find_diff(struct compare_screen *s)
 		}
 }
 
-static int compare_reload(struct app *app, struct screen *base)
+/* The runs, their settings, epochs and class metrics. */
+static int load_runs(struct app *app, struct compare_screen *s)
 {
-	struct compare_screen *s = (struct compare_screen *)base;
 	int i, rc;
 	clear_data(s);
 	for (i = 0; i < s->n; i++) {
@@ -128,15 +230,21 @@ static int compare_reload(struct app *app, struct screen *base)
 	if (model_classes(app->db, s->r[0].label, &s->cls))
 		return -1;
 	find_diff(s);
-	if (model_disagree_count(app->db, s->id, s->n, s->split, &s->dcount))
-		return -1;
-	if (s->cur >= s->dcount)
-		s->cur = s->dcount ? s->dcount - 1 : 0;
-	if (s->cur < s->top)
-		s->top = s->cur;
-	if (s->cur >= s->top + rows_avail())
-		s->top = s->cur - rows_avail() + 1;
-	return load_page(app, s);
+	return 0;
+}
+
+static int compare_reload(struct app *app, struct screen *base)
+{
+	struct compare_screen *s = (struct compare_screen *)base;
+	int rc;
+	/* Nothing under way: the first load, new data, or a new window size. */
+	if (!s->counting && !s->f.active) {
+		if ((rc = load_runs(app, s)))
+			return rc;
+		start_count(s, s->counted);
+		start_fetch(s, s->page.n ? F_REFRESH : F_HOME);
+	}
+	return step(app, s);
 }
 
 static int col_w(const struct compare_screen *s, int keyw)
@@ -243,10 +351,19 @@ static void draw_classes(struct compare_screen *s)
 
 static void draw_disagree(struct compare_screen *s)
 {
-	int pw = 12, y = 4, i, titlex;
+	/* Prediction columns share the width, the title keeps at least 10 columns. */
+	int pw = (COLS - 11 - 10) / (s->n + 1) - 1, y = 4, i, titlex;
 	size_t k;
-	ui_textf(2, 0, COLS, "%lld posts of the %s split where the runs' predictions differ (v: split, Enter: post)",
-		 (long long)s->dcount, s->split);
+	if (s->counted)
+		ui_textf(2, 0, COLS, "%lld posts of the %s split where the runs' predictions differ (v: split, Enter: post)",
+			 (long long)s->dcount, s->split);
+	else
+		ui_textf(2, 0, COLS, "%lld+ posts of the %s split where the runs' predictions differ (counting)",
+			 (long long)s->dwork, s->split);
+	if (!s->page.n)
+		ui_text(4, 0, COLS, s->f.active ? "searching..." : "none: the runs agree on every post they share");
+	if (pw > 12)
+		pw = 12;
 	ui_attr(0, A_BOLD | A_UNDERLINE);
 	ui_text(3, 0, 10, "POST");
 	ui_text(3, 11, pw, "TRUE");
@@ -262,7 +379,7 @@ static void draw_disagree(struct compare_screen *s)
 	ui_attr_off();
 	for (k = 0; k < s->page.n && y < LINES - 1; k++, y++) {
 		const struct disagree_row *r = &s->page.v[k];
-		int sel = s->page_top + (int64_t)k == s->cur;
+		int sel = (int)k == s->cur;
 		ui_attr(sel ? PAIR_SEL : 0, sel ? A_REVERSE : A_NORMAL);
 		ui_text_pad(y, 0, COLS, "");
 		ui_text(y, 0, 10, r->post_id);
@@ -300,7 +417,6 @@ static void compare_draw(struct app *app, struct screen *base)
 static int compare_key(struct app *app, struct screen *base, enum action a)
 {
 	struct compare_screen *s = (struct compare_screen *)base;
-	int64_t page = rows_avail();
 	switch (a) {
 	case ACT_BACK: return K_BACK;
 	case ACT_NEXT_VIEW: s->view = (s->view + 1) % NVIEWS; return K_NONE;
@@ -314,12 +430,15 @@ static int compare_key(struct app *app, struct screen *base, enum action a)
 		return K_NONE;
 	case ACT_SPLIT:
 		snprintf(s->split, sizeof(s->split), "%s", strcmp(s->split, "test") ? "test" : "validate");
-		s->cur = s->top = 0;
 		s->view = V_DISAGREE;
+		disagree_list_release(&s->page);
+		s->cur = 0;
+		start_count(s, 0);
+		start_fetch(s, F_HOME);
 		return K_RELOAD;
 	case ACT_ENTER:
-		if (s->view == V_DISAGREE && s->cur >= s->page_top && s->cur < s->page_top + (int64_t)s->page.n)
-			app_push(app, post_screen_new(app, s->id[0], s->page.v[s->cur - s->page_top].post_id));
+		if (s->view == V_DISAGREE && s->cur < (int)s->page.n)
+			app_push(app, post_screen_new(app, s->id[0], s->page.v[s->cur].post_id));
 		return K_NONE;
 	default: break;
 	}
@@ -332,28 +451,35 @@ static int compare_key(struct app *app, struct screen *base, enum action a)
 			s->scroll = 0;
 		return K_NONE;
 	}
+	/* A page still being found takes no relative moves. */
 	switch (a) {
-	case ACT_UP: if (s->cur > 0) s->cur--; break;
-	case ACT_DOWN: if (s->cur + 1 < s->dcount) s->cur++; break;
-	case ACT_PGUP: s->cur = s->cur > page ? s->cur - page : 0; break;
-	case ACT_PGDN: s->cur = s->cur + page < s->dcount ? s->cur + page : (s->dcount ? s->dcount - 1 : 0); break;
-	case ACT_HOME: s->cur = 0; break;
-	case ACT_END: s->cur = s->dcount ? s->dcount - 1 : 0; break;
+	case ACT_UP:
+		if (s->cur > 0)
+			s->cur--;
+		else if (!s->f.active && s->page.n)
+			start_fetch(s, F_PREV);
+		break;
+	case ACT_DOWN:
+		if (s->cur + 1 < (int)s->page.n)
+			s->cur++;
+		else if (!s->f.active && s->page.n)
+			start_fetch(s, F_NEXT);
+		break;
+	case ACT_PGUP: if (!s->f.active && s->page.n) start_fetch(s, F_PREV); break;
+	case ACT_PGDN: if (!s->f.active && s->page.n) start_fetch(s, F_NEXT); break;
+	case ACT_HOME: start_fetch(s, F_HOME); break;
+	case ACT_END: start_fetch(s, F_END); break;
 	default: return K_NONE;
 	}
-	if (s->cur < s->top)
-		s->top = s->cur;
-	if (s->cur >= s->top + page)
-		s->top = s->cur - page + 1;
-	if (s->top != s->page_top && load_page(app, s))
-		app_message(app, "%s", app_last_error(app));
-	return K_NONE;
+	return s->f.active ? K_RELOAD : K_NONE;
 }
 
 static void compare_release(struct screen *base)
 {
 	struct compare_screen *s = (struct compare_screen *)base;
 	clear_data(s);
+	disagree_list_release(&s->page);
+	disagree_list_release(&s->f.got);
 	free(s);
 }
 

@@ -60,7 +60,15 @@ struct runs_screen {
 	int partial;            /* only the newest page is loaded yet */
 	struct runs_sig sig;    /* of the last full load */
 	double full_at;         /* when it ran */
+	/* A full load in steps: the shown list stays until `next` is complete. */
+	int loading;
+	struct run_list next;
+	struct runs_sig next_sig;
+	int64_t next_after;
 };
+
+/* Runs one pass loads (a bounded step of a full load). */
+#define RUNS_STEP 250
 
 /* Between full loads at most this often, only running runs are re-read. */
 #define FULL_RELOAD_SECONDS 5.0
@@ -214,40 +222,14 @@ static void rebuild(struct runs_screen *s)
 			s->cur = i;
 }
 
-static int runs_reload(struct app *app, struct screen *base)
+/* The shown list becomes l: marks of runs that are gone are dropped, the view rebuilt. */
+static void install(struct app *app, struct runs_screen *s, struct run_list *l)
 {
-	struct runs_screen *s = (struct runs_screen *)base;
-	struct run_list l;
-	int i, j, rc;
-	if (s->nview && s->cur < s->nview)
-		s->cur_id = s->runs.v[s->view[s->cur]].id;
-	if ((rc = reload_running(app, s)) < 0)
-		return -1;
-	if (rc) {
-		s->now = app->now;
-		rebuild(s);
-		return 0;
-	}
-	/*
-	 * The first load draws the newest page at once (the initial order) and
-	 * asks for another pass that loads every run for sorting and filters.
-	 */
-	if (!s->runs.n && !s->partial && s->sort == C_ID && s->desc) {
-		if (model_runs_newest(app->db, LINES > 0 ? LINES : 50, &l))
-			return -1;
-		s->partial = 1;
-		base->stale = 1;
-	} else {
-		if (model_runs_sig(app->db, &s->sig) || model_runs(app->db, &l))
-			return -1;
-		s->partial = 0;
-		s->full_at = app->now;
-		base->wake_at = 0;
-	}
+	int i, j;
 	run_list_release(&s->runs);
-	s->runs = l;
+	s->runs = *l;
+	memset(l, 0, sizeof(*l));
 	s->now = app->now;
-	/* Marks of runs that are gone are dropped. */
 	for (i = j = 0; i < s->nmarked; i++) {
 		size_t k;
 		for (k = 0; k < s->runs.n; k++)
@@ -258,6 +240,65 @@ static int runs_reload(struct app *app, struct screen *base)
 	}
 	s->nmarked = j;
 	rebuild(s);
+}
+
+/* One step of a full load; the last one installs the list. */
+static int load_step(struct app *app, struct runs_screen *s)
+{
+	size_t before = s->next.n;
+	if (model_runs_after(app->db, s->next_after, RUNS_STEP, &s->next)) {
+		run_list_release(&s->next);
+		s->loading = 0;
+		return -1;
+	}
+	if (s->next.n - before == RUNS_STEP) {
+		s->next_after = s->next.v[s->next.n - 1].id;
+		s->base.stale = 1;
+		return 0;
+	}
+	s->loading = 0;
+	s->partial = 0;
+	s->sig = s->next_sig;
+	s->full_at = app->now;
+	s->base.wake_at = 0;
+	install(app, s, &s->next);
+	return 0;
+}
+
+static int runs_reload(struct app *app, struct screen *base)
+{
+	struct runs_screen *s = (struct runs_screen *)base;
+	struct run_list l;
+	int rc;
+	if (s->nview && s->cur < s->nview)
+		s->cur_id = s->runs.v[s->view[s->cur]].id;
+	if (s->loading)
+		return load_step(app, s);
+	if ((rc = reload_running(app, s)) < 0)
+		return -1;
+	if (rc) {
+		s->now = app->now;
+		rebuild(s);
+		return 0;
+	}
+	/*
+	 * The first load draws the newest page at once (the initial order);
+	 * every load of all runs goes in steps over the next passes, keys
+	 * handled between them, the shown list kept until it is complete.
+	 */
+	if (!s->runs.n && !s->partial && s->sort == C_ID && s->desc) {
+		memset(&l, 0, sizeof(l));
+		if (model_runs_newest(app->db, LINES > 0 ? LINES : 50, &l))
+			return -1;
+		s->partial = 1;
+		install(app, s, &l);
+	}
+	if (model_runs_sig(app->db, &s->next_sig))
+		return -1;
+	memset(&s->next, 0, sizeof(s->next));
+	s->next_after = 0;
+	s->loading = 1;
+	base->stale = 1;
 	return 0;
 }
 
@@ -366,7 +407,7 @@ static void runs_draw(struct app *app, struct screen *base)
 			 s->status ? " status=" : "", s->status ? statuses[s->status] : "",
 			 s->tag[0] ? " tag=" : "", s->tag);
 	if (s->partial)
-		ui_title(app, "mmdb runs  loading...");
+		ui_title(app, "mmdb runs  loading... %zu", s->next.n);
 	else
 		ui_title(app, "mmdb runs  %zu of %zu  sort: %s %s  marked: %d%s", s->nview, s->runs.n,
 			 cols[s->sort].title, s->desc ? "desc" : "asc", s->nmarked, filt);
@@ -548,6 +589,7 @@ static void runs_release(struct screen *base)
 {
 	struct runs_screen *s = (struct runs_screen *)base;
 	run_list_release(&s->runs);
+	run_list_release(&s->next);
 	free(s->view);
 	free(s);
 }

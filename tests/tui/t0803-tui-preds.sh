@@ -13,7 +13,7 @@ IFS=, read -r nval nwrong cw lt ntrue0 nsearch ntest lastpost firstpost lastpage
 $(rows "SELECT
   (SELECT count(*) FROM predictions WHERE run_id = $run AND split = 'validate') AS a,
   (SELECT count(*) FROM predictions WHERE run_id = $run AND split = 'validate' AND pred <> label) AS b,
-  (SELECT post_id FROM predictions WHERE run_id = $run AND split = 'validate' AND pred <> label ORDER BY prob_pred DESC, post_id LIMIT 1) AS c,
+  (SELECT post_id FROM predictions WHERE run_id = $run AND split = 'validate' AND pred <> label ORDER BY prob_pred DESC, post_id DESC LIMIT 1) AS c,
   (SELECT post_id FROM predictions WHERE run_id = $run AND split = 'validate' ORDER BY prob_label, post_id LIMIT 1) AS d,
   (SELECT count(*) FROM predictions WHERE run_id = $run AND split = 'validate' AND label = 0) AS e,
   (SELECT count(*) FROM prediction_posts WHERE run_id = $run AND split = 'validate' AND title LIKE '%topic 3%') AS f,
