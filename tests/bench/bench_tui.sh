@@ -5,8 +5,13 @@
 # the per-key response (median and worst, as the dashboard measures them:
 # from the key to the end of the redraw) against the budgets (200 ms, 50 ms),
 # with the dashboard indexes (migration 0006) and, as the anchor, without
-# them, and the ratio. BENCH_RUNS / BENCH_PRED_RUNS / BENCH_POSTS shrink it;
-# BENCH_DB=FILE starts from a copy of a database an earlier run built.
+# them, and the ratio. The keys visit every screen: paging and every filter
+# on a 60,000-post split (title searches included, one matching nothing),
+# and a comparison of six runs with predictions (their disagreements).
+# BENCH_RUNS / BENCH_PRED_RUNS / BENCH_POSTS shrink it; BENCH_DB=FILE starts
+# from a copy of a database an earlier run built; BENCH_TUI_NO_ANCHOR=1
+# skips the session without indexes; BENCH_TUI_KEYS=PREFIX keeps the
+# timing files (one line per key: name, ms, screen).
 set -u
 : "${MMDB:?run through tests/bench/run.sh (make bench)}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
