@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MIN_COLS 80
@@ -294,6 +295,15 @@ static void init_colours(struct app *app)
 		init_pair((short)(PAIR_HEAT + i), COLOR_WHITE, COLORS >= 256 ? heat256[i] : heat8[i]);
 }
 
+/* CPU time this process has used: a key's work apart from the machine's load. */
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static const char *key_name_of(int fkey, wint_t wc, char *buf, size_t n)
 {
 	if (fkey)
@@ -310,7 +320,7 @@ int tui_run(const struct tui_options *opt)
 	struct app app;
 	FILE *timing = NULL;
 	int saved_err = -1, ret = 0, first = 1, ready = 0;
-	double key_t0 = 0;
+	double key_t0 = 0, key_cpu0 = 0;
 	char key_name[32] = "";
 	const char *key_screen = "";
 
@@ -413,7 +423,8 @@ int tui_run(const struct tui_options *opt)
 						(t - opt->t0 + opt->exec_age) * 1000);
 			}
 			else if (key_t0 > 0)
-				fprintf(timing, "key %s %.2f %s\n", key_name, (t - key_t0) * 1000, key_screen);
+				fprintf(timing, "key %s %.2f %s %.2f\n", key_name, (t - key_t0) * 1000, key_screen,
+					(cpu_seconds() - key_cpu0) * 1000);
 			if (!ready && !top->stale) {
 				/* Every row loaded (sorting and filters work from here). */
 				fprintf(timing, "ready_ms %.2f\n", (t - opt->t0) * 1000);
@@ -431,6 +442,7 @@ int tui_run(const struct tui_options *opt)
 			continue;
 		fkey = r == KEY_CODE_YES;
 		key_t0 = now_seconds();
+		key_cpu0 = cpu_seconds();
 		app.now = key_t0;
 		key_name_of(fkey, wc, key_name, sizeof(key_name));
 		key_screen = top->ops->name;

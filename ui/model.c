@@ -111,15 +111,6 @@ static int add_run(struct db_stmt *st, void *data)
 	return 0;
 }
 
-int model_runs(struct db *db, struct run_list *out)
-{
-	struct db_stmt *st;
-	memset(out, 0, sizeof(*out));
-	if (db_prepare(db, &st, RUN_COLUMNS " ORDER BY r.id"))
-		return -1;
-	return each_row(st, add_run, out);
-}
-
 int model_runs_running(struct db *db, struct run_list *out)
 {
 	struct db_stmt *st;

@@ -42,8 +42,6 @@ struct run_list {
 	size_t n, alloc;
 };
 
-/* Every run with its summary (best validation and test metrics). */
-int model_runs(struct db *db, struct run_list *out);
 /* The runs with status 'running' only (for live updates between full loads). */
 int model_runs_running(struct db *db, struct run_list *out);
 /*

@@ -88,6 +88,10 @@ stats() {
 	nkeys=$(wc -l <"$1.keys")
 	med=$(sed -n "$(( (nkeys + 1) / 2 ))p" "$1.keys")
 	worst=$(tail -1 "$1.keys")
+	# CPU time per key: the work itself, apart from the machine's load.
+	awk '/^key / {print $5}' "$1" | sort -n >"$1.cpu"
+	cmed=$(sed -n "$(( (nkeys + 1) / 2 ))p" "$1.cpu")
+	cworst=$(tail -1 "$1.cpu")
 	slowest=$(grep '^key' "$1" | sort -k3 -n | tail -4 | awk '{printf "%s (%s) %s ms; ", $2, $4, $3}')
 	[ -n "${BENCH_TUI_KEYS:-}" ] && cp "$1" "$BENCH_TUI_KEYS.$(basename "$1")"
 }
@@ -95,6 +99,7 @@ stats() {
 session with || exit 1
 stats "$T/timing.with"
 f_with=$first; r_with=$ready; m_with=$med; w_with=$worst; e_with=$exec_ms; s_with=$slowest; n_with=$nkeys
+c_with="CPU per key: median $cmed ms, worst $cworst ms"
 
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 if [ -n "${BENCH_TUI_NO_ANCHOR:-}" ]; then
@@ -102,6 +107,7 @@ if [ -n "${BENCH_TUI_NO_ANCHOR:-}" ]; then
 	echo "first draw (from exec, incl. library start-up): ${e_with} ms; all runs loaded: ${r_with} ms"
 	echo "keys ($n_with): median ${m_with} ms, worst ${w_with} ms  (budget 50 ms: worst/budget $(ratio "$w_with" 50))"
 	echo "slowest keys: $s_with"
+	echo "$c_with"
 	exit 0
 fi
 # The anchor: the same session without the dashboard's indexes.
@@ -115,6 +121,7 @@ echo "all runs loaded (sorting and filters ready): ${r_with} ms"
 echo "first draw (from exec, incl. library start-up): ${e_with} ms"
 echo "keys ($n_with): median ${m_with} ms, worst ${w_with} ms  (budget 50 ms: worst/budget $(ratio "$w_with" 50))"
 echo "slowest keys: $s_with"
+echo "$c_with"
 echo "without the 0006 indexes: first draw ${first} ms, keys median ${med} ms, worst ${worst} ms"
 echo "slowest keys without: $slowest"
 echo "ratio without/with: first draw $(ratio "$first" "$f_with"), worst key $(ratio "$worst" "$w_with")"

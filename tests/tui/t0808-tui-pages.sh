@@ -104,7 +104,7 @@ for kind in removed http_error none missing; do
 	keys /; keys C-u; type_text "$title"; keys Enter
 	check_page "search for '$title'" "$post"
 	keys Enter
-	check_screen "post $post opens" "mmdb post $post "
+	check_screen "post $post opens, with its subreddit" "mmdb post $post  r/$(rows "SELECT subreddit FROM posts WHERE id = '$post'") "
 	check_screen "post $post ($kind): $want" "$want"
 	if [ $kind = none ]; then
 		keys '?'

@@ -1,7 +1,7 @@
 #!/bin/sh
-# mmdb tui, runs screen on a wide terminal: sorting by every column gives
-# the order SQL gives (missing values last either way, ties by id), I
-# inverts it; the status filter cycles through every status with the
+# mmdb tui, runs screen on a wide terminal: each run's duration; sorting by
+# every column gives the order SQL gives (missing values last either way,
+# ties by id), I inverts it; the status filter cycles through every status with the
 # counts SQL says; Escape cancels a deletion.
 . "$(dirname "$0")/lib-tui.sh"
 
@@ -17,6 +17,14 @@ check_order() {
 	while [ "$(got_ids)" != "$want" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	check_eq "$1" "$(got_ids)" "$want"
 }
+# Each row's duration (the TIME column) from the recorded seconds.
+rows "SELECT id, CASE WHEN seconds < 3600 THEN printf('%dm%02ds', seconds / 60, seconds % 60)
+                      ELSE printf('%dh%02dm', seconds / 3600, seconds / 60 % 60) END FROM runs" >"$T/want"
+screen >"$T/pane"; bad=0
+while IFS=, read -r id dur; do
+	grep -Eq "^[ *]+$id .* $dur( |$)" "$T/pane" || { bad=1; echo "    run $id: $dur"; }
+done <"$T/want"
+if [ $bad = 0 ]; then ok "each run's duration as recorded"; else fail "each run's duration"; sed 's/^/    | /' "$T/pane"; fi
 TAGS="(SELECT group_concat(tag, ',') FROM run_tags g WHERE g.run_id = s.id)"
 check_order "ID, newest first" "s.id DESC"
 # Each > moves to the next column: its title, its direction, SQL's order.
