@@ -754,7 +754,8 @@ int fetch_file(const char *url, const char *dest, const char *expected_sha256,
 	progress_done(d.prog);
 	curl_easy_getinfo(d.easy, CURLINFO_RESPONSE_CODE, &d.status);
 	if (d.too_large) {
-		ret = error("'%s' is larger than %lld bytes", url, (long long)o->max_bytes);
+		unlink(part.buf); /* not the file wanted: nothing to resume */
+		ret = error("'%s' is larger than %lld bytes (removed)", url, (long long)o->max_bytes);
 		goto out;
 	}
 	if (d.io_error) {
@@ -763,10 +764,14 @@ int fetch_file(const char *url, const char *dest, const char *expected_sha256,
 	}
 	/* 416: the range starts at the end, so the file is already whole. */
 	if (!(d.status == 416 && d.offset > 0)) {
-		if (code != CURLE_OK) {
+		if (code != CURLE_OK && d.offset + d.got > 0) {
 			ret = error("cannot fetch '%s': %s (%lld bytes kept in '%s' for resuming)", url,
 				    errbuf[0] ? errbuf : curl_easy_strerror(code),
 				    (long long)(d.offset + d.got), part.buf);
+			goto out;
+		}
+		if (code != CURLE_OK) {
+			ret = error("cannot fetch '%s': %s", url, errbuf[0] ? errbuf : curl_easy_strerror(code));
 			goto out;
 		}
 		if (d.status / 100 != 2) {
@@ -804,6 +809,8 @@ int fetch_file(const char *url, const char *dest, const char *expected_sha256,
 out:
 	if (d.fd >= 0)
 		close(d.fd);
+	if (ret && !stat(part.buf, &st) && st.st_size == 0)
+		unlink(part.buf); /* nothing to resume from */
 	if (d.easy)
 		curl_easy_cleanup(d.easy);
 	sb_release(&part);

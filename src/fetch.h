@@ -109,7 +109,8 @@ const char *fetch_lib_version(void);
  * a Range request if it exists and the server allows it), are checked
  * against expected_sha256 (lower-case hex; NULL = no check) and renamed to
  * dest. o gives timeouts, max_bytes and redirects (jobs unused; NULL =
- * defaults). Prints progress unless quiet. 0 or error(); on a hash mismatch
+ * defaults). Prints progress unless quiet. 0 or error(); on a hash mismatch,
+ * a body larger than o->max_bytes, or a failure before any byte arrived,
  * dest.part is removed.
  */
 int fetch_file(const char *url, const char *dest, const char *expected_sha256,

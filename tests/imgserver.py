@@ -7,13 +7,13 @@ behaviour; the rest names an image file in --root (or is a free key):
 
   /img/NAME              200 with the image
   /slow/NAME             200 with the image after 0.3 s (most at once since the last /_max: /_max)
-  /range/NAME            the image, honouring "Range: bytes=N-" with 206
+  /range/.../NAME        the image, honouring "Range: bytes=N-" with 206
   /redir/NAME            302 to /img/NAME
   /404/X, /403/X         that status with an HTML body
   /flaky/KEY/NAME        500 on the first request for KEY, then 200
   /always503/KEY         503 every time
   /429/KEY/NAME          429 with Retry-After: 1 on the first request, then 200
-  /drip/NAME             200, Content-Length, 64 bytes every 0.25 s
+  /drip/.../NAME         200, Content-Length, 64 bytes every 0.25 s
   /stall/NAME            200, Content-Length, 100 bytes, then silence
   /truncated/NAME        Content-Length of the whole, half the bytes, close
   /cllie/NAME            Content-Length of half, then all the bytes
@@ -106,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
                 most, INFLIGHT[1] = INFLIGHT[1], INFLIGHT[0]
             self.send(200, str(most).encode(), "text/plain")
         elif kind == "range":
-            data = self.image(rest[0])
+            data = self.image(rest[-1])
             rng = self.headers.get("Range", "")
             if rng.startswith("bytes=") and rng.endswith("-"):
                 start = int(rng[6:-1])
@@ -134,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send(200, self.image(rest[1]))
         elif kind == "drip":
-            data = self.image(rest[0])
+            data = self.image(rest[-1])
             self.send(200, length=len(data))
             for i in range(0, len(data), 64):
                 self.wfile.write(data[i:i + 64])

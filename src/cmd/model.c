@@ -6,6 +6,7 @@
  * `model bench` (not in --help either) times training steps.
  */
 #include "cmds.h"
+#include "model_fetch.h"
 #include "../output.h"
 #include "../safetensors.h"
 #include "../torch/mt.h"
@@ -22,14 +23,17 @@ static void model_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mmdb model list [--vocab-size N] [--format table|csv|json]\n"
-		"       mmdb model inspect FILE [--format table|csv|json]\n"
+		"       mmdb model inspect FILE [--format table|csv|json]\n");
+	model_fetch_usage(f);
+	fprintf(f,
 		"\n"
 		"list     the text (BERT) and image (ResNet) presets with their parameter\n"
 		"         counts (BERT with N tokens, 30522 by default; ResNet with a\n"
 		"         1000-class fc)\n"
 		"inspect  the tensors of a safetensors file (name, dtype, shape), then\n"
 		"         in table format the totals and which preset the file matches\n"
-		"fetch    is not available yet\n");
+		"fetch    downloads pretrained vocab and weights into the cache, verified\n"
+		"         by size and sha256 (mmdb model fetch -h)\n");
 }
 
 static int parse_format(const char *s, int *fmt)
@@ -490,6 +494,6 @@ int cmd_model(int argc, char **argv, struct mmdb_ctx *ctx)
 	if (!strcmp(sub, "bench"))
 		return model_bench(argc, argv);
 	if (!strcmp(sub, "fetch"))
-		return error("model fetch: not available in this build yet");
-	return usage_error("model: unknown subcommand '%s' (list, inspect)", sub);
+		return model_fetch(argc, argv, ctx);
+	return usage_error("model: unknown subcommand '%s' (list, inspect, fetch)", sub);
 }
