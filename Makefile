@@ -115,14 +115,23 @@ APT_PKGS = build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-de
 	libncurses-dev libcmocka-dev libturbojpeg0-dev libpng-dev libgif-dev libwebp-dev \
 	libutf8proc-dev tmux python3-venv bzip2 xz-utils zstd zip unzip
 PIP_PKGS = torch==2.13.0 numpy pillow scikit-learn transformers
+# torchvision for the ResNet parity test, beside Debian's own torch (through
+# /usr/bin/python3: PyPI's torchvision does not import beside the venv's CPU
+# torch). Without recommends: about 190 packages, 650 MB.
+APT_NORECS_PKGS = python3-torchvision
 deps: deps-apt deps-venv
 deps-apt:
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "  APT     $$missing"; \
+	norecs=$$(for p in $(APT_NORECS_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing$$norecs" ]; then \
+	  echo "  APT     "$$missing $$norecs; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  $$SUDO apt-get update -qq && \
+	  { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; } && \
+	  { [ -z "$$norecs" ] || DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	      --no-install-recommends -o Dpkg::Options::=--force-unsafe-io $$norecs >/dev/null; }; \
 	fi
 deps-venv:
 	@if [ ! -x $(VPY) ]; then echo "  VENV    $(VENV)"; $(PYTHON) -m venv $(VENV); fi

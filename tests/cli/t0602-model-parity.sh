@@ -6,8 +6,10 @@ PY="$MMDB_TOP/.venv/bin/python"
 "$PY" "$MMDB_TOP/tests/torch/parity_bert.py" "$MMDB" "$T" 2>&1 || echo "not ok - parity_bert.py failed"
 "$PY" "$MMDB_TOP/tests/torch/parity_resnet.py" "$MMDB" "$T" functional 2>&1 || echo "not ok - parity_resnet.py functional failed"
 
-# torchvision does not import beside the venv's torch 2.13.0 from PyPI. A python
-# that has it (e.g. a torch 2.14.1 + torchvision 0.29.1 venv): $MMDB_TORCHVISION_PYTHON.
+# torchvision does not import beside the venv's torch 2.13.0 from PyPI: `make deps`
+# installs Debian's python3-torchvision (0.14, with its torch 1.13) for
+# /usr/bin/python3. Another python that has it (e.g. a torch 2.14.1 +
+# torchvision 0.29.1 venv): $MMDB_TORCHVISION_PYTHON.
 TVPY=${MMDB_TORCHVISION_PYTHON:-}
 if [ -z "$TVPY" ]; then
 	for p in "$PY" /usr/bin/python3; do
