@@ -12,12 +12,21 @@
  *  - img_decode_scaled never gives more than the full size, nor less than
  *    the asked minimum (when the image has it);
  *  - every output byte is written (read back in full, so the sanitizers
- *    see the whole buffer).
+ *    see the whole buffer), and img_decode_resize gives the same pixels
+ *    again after its per-thread scratch buffers held another image.
  */
 #include "fuzz.h"
 #include "image.h"
 
 #include <string.h>
+
+/* A 300x300 GIF: one pixel on a background of (0x5a, 0xa5, 0x33). */
+static const uint8_t poison_gif[] = {
+	'G', 'I', 'F', '8', '9', 'a', 0x2c, 0x01, 0x2c, 0x01, 0x80, 0, 0,
+	0x5a, 0xa5, 0x33, 0x11, 0x22, 0x33,
+	0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+	2, 2, 0x44, 0x01, 0, 0x3b,
+};
 
 static const char *const reasons[] = {
 	"empty", "unknown format", "truncated", "corrupt", "too large", "unsupported",
@@ -94,13 +103,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	img_release(&scaled);
 	img_release(&full);
 
-	out = malloc((size_t)size_px * size_px * 3);
+	out = malloc((size_t)size_px * size_px * 3 * 2);
 	FUZZ_CHECK(out);
 	why[0] = '\0';
-	if (img_decode_resize(data, size, size_px, mode, out, why, sizeof(why)))
+	if (img_decode_resize(data, size, size_px, mode, out, why, sizeof(why))) {
 		check_why(why);
-	else
-		sum(out, (size_t)size_px * size_px * 3);
+	} else {
+		/*
+		 * The same output after the thread's scratch buffers held another
+		 * image: a pixel left unwritten by a decoder would show through.
+		 */
+		uint8_t *again = out + (size_t)size_px * size_px * 3;
+		FUZZ_CHECK(img_decode_resize(poison_gif, sizeof(poison_gif), size_px, mode, again, why,
+					     sizeof(why)) == 0);
+		FUZZ_CHECK(img_decode_resize(data, size, size_px, mode, again, why, sizeof(why)) == 0);
+		FUZZ_CHECK(!memcmp(out, again, (size_t)size_px * size_px * 3));
+	}
 	free(out);
 	return 0;
 }
