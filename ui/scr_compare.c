@@ -243,6 +243,9 @@ static int compare_reload(struct app *app, struct screen *base)
 			return rc;
 		start_count(s, s->counted);
 		start_fetch(s, s->page.n ? F_REFRESH : F_HOME);
+		/* The scans start in the next pass: this one has read six runs. */
+		base->stale = 1;
+		return 0;
 	}
 	return step(app, s);
 }

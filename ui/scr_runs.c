@@ -246,6 +246,11 @@ static void install(struct app *app, struct runs_screen *s, struct run_list *l)
 static int load_step(struct app *app, struct runs_screen *s)
 {
 	size_t before = s->next.n;
+	/* The fingerprint the finished load stands for, taken as it starts. */
+	if (!before && !s->next_after && model_runs_sig(app->db, &s->next_sig)) {
+		s->loading = 0;
+		return -1;
+	}
 	if (model_runs_after(app->db, s->next_after, RUNS_STEP, &s->next)) {
 		run_list_release(&s->next);
 		s->loading = 0;
@@ -293,8 +298,6 @@ static int runs_reload(struct app *app, struct screen *base)
 		s->partial = 1;
 		install(app, s, &l);
 	}
-	if (model_runs_sig(app->db, &s->next_sig))
-		return -1;
 	memset(&s->next, 0, sizeof(s->next));
 	s->next_after = 0;
 	s->loading = 1;
