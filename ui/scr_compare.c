@@ -47,6 +47,7 @@ struct compare_screen {
 	char count_at[64];
 	struct disagree_list page;
 	int cur;
+	int queued;      /* pages to move (+ next, - previous) once the fetch is done */
 	struct {
 		int active, kind, back, has_from, inclusive;
 		char from[64];
@@ -158,6 +159,11 @@ static int step(struct app *app, struct compare_screen *s)
 		}
 		if (end.done || s->f.got.n >= s->f.want)
 			finish_fetch(s);
+	}
+	/* Page moves that came while a page was being found. */
+	if (!s->f.active && s->queued && s->page.n) {
+		start_fetch(s, s->queued > 0 ? F_NEXT : F_PREV);
+		s->queued += s->queued > 0 ? -1 : 1;
 	}
 	s->base.stale = s->counting || s->f.active;
 	return 0;
@@ -417,6 +423,15 @@ static void compare_draw(struct app *app, struct screen *base)
 	ui_hints(app, "Tab/1-4 view  m metric  v split  Enter post  ? help  q back");
 }
 
+/* Moves a page forward (+1) or back (-1) now, or after the page being found. */
+static void queue_page(struct compare_screen *s, int dir)
+{
+	if (s->f.active)
+		s->queued += dir;
+	else
+		start_fetch(s, dir > 0 ? F_NEXT : F_PREV);
+}
+
 static int compare_key(struct app *app, struct screen *base, enum action a)
 {
 	struct compare_screen *s = (struct compare_screen *)base;
@@ -436,6 +451,7 @@ static int compare_key(struct app *app, struct screen *base, enum action a)
 		s->view = V_DISAGREE;
 		disagree_list_release(&s->page);
 		s->cur = 0;
+		s->queued = 0;
 		start_count(s, 0);
 		start_fetch(s, F_HOME);
 		return K_RELOAD;
@@ -454,24 +470,24 @@ static int compare_key(struct app *app, struct screen *base, enum action a)
 			s->scroll = 0;
 		return K_NONE;
 	}
-	/* A page still being found takes no relative moves. */
+	/* While a page is being found, moves off the page wait for it. */
 	switch (a) {
 	case ACT_UP:
 		if (s->cur > 0)
 			s->cur--;
-		else if (!s->f.active && s->page.n)
-			start_fetch(s, F_PREV);
+		else if (s->page.n)
+			queue_page(s, -1);
 		break;
 	case ACT_DOWN:
 		if (s->cur + 1 < (int)s->page.n)
 			s->cur++;
-		else if (!s->f.active && s->page.n)
-			start_fetch(s, F_NEXT);
+		else if (s->page.n)
+			queue_page(s, 1);
 		break;
-	case ACT_PGUP: if (!s->f.active && s->page.n) start_fetch(s, F_PREV); break;
-	case ACT_PGDN: if (!s->f.active && s->page.n) start_fetch(s, F_NEXT); break;
-	case ACT_HOME: start_fetch(s, F_HOME); break;
-	case ACT_END: start_fetch(s, F_END); break;
+	case ACT_PGUP: if (s->page.n) queue_page(s, -1); break;
+	case ACT_PGDN: if (s->page.n) queue_page(s, 1); break;
+	case ACT_HOME: s->queued = 0; start_fetch(s, F_HOME); break;
+	case ACT_END: s->queued = 0; start_fetch(s, F_END); break;
 	default: return K_NONE;
 	}
 	return s->f.active ? K_RELOAD : K_NONE;

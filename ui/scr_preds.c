@@ -42,6 +42,7 @@ struct preds_screen {
 	struct pred_list page;
 	int cur;
 	int64_t pos;     /* index of page.v[0] in the filtered order; -1 unknown */
+	int queued;      /* pages to move (+ next, - previous) once the fetch is done */
 	/* A page being found. */
 	struct {
 		int active, back, has_from, inclusive;
@@ -190,6 +191,11 @@ static int step(struct app *app, struct preds_screen *s)
 		if (end.done || s->f.got.n >= s->f.want)
 			finish_fetch(s);
 	}
+	/* Page moves that came while a page was being found. */
+	if (!s->f.active && s->queued && s->page.n) {
+		start_fetch(s, s->queued > 0 ? F_NEXT : F_PREV);
+		s->queued += s->queued > 0 ? -1 : 1;
+	}
 	s->base.stale = s->counting || s->f.active;
 	return 0;
 }
@@ -290,6 +296,7 @@ static int refilter(struct preds_screen *s, int recount)
 {
 	if (recount)
 		start_count(s, 0);
+	s->queued = 0;
 	start_fetch(s, F_HOME);
 	pred_list_release(&s->page);
 	s->cur = 0;
@@ -297,36 +304,39 @@ static int refilter(struct preds_screen *s, int recount)
 	return K_RELOAD;
 }
 
+/* Moves a page forward (+1) or back (-1) now, or after the page being found. */
+static void queue_page(struct preds_screen *s, int dir)
+{
+	if (s->f.active)
+		s->queued += dir;
+	else
+		start_fetch(s, dir > 0 ? F_NEXT : F_PREV);
+}
+
 static int preds_key(struct app *app, struct screen *base, enum action a)
 {
 	struct preds_screen *s = (struct preds_screen *)base;
 	int n = (int)s->page.n;
-	/* A page still being found takes no relative moves. */
+	/* While a page is being found, moves off the page wait for it. */
 	int busy = s->f.active;
 	switch (a) {
 	case ACT_BACK: return K_BACK;
 	case ACT_UP:
 		if (s->cur > 0)
 			s->cur--;
-		else if (!busy && n && s->pos != 0)
-			start_fetch(s, F_PREV);
+		else if (n && (busy || s->pos != 0))
+			queue_page(s, -1);
 		break;
 	case ACT_DOWN:
 		if (s->cur + 1 < n)
 			s->cur++;
-		else if (!busy && n)
-			start_fetch(s, F_NEXT);
+		else if (n)
+			queue_page(s, 1);
 		break;
-	case ACT_PGUP:
-		if (!busy && n)
-			start_fetch(s, F_PREV);
-		break;
-	case ACT_PGDN:
-		if (!busy && n)
-			start_fetch(s, F_NEXT);
-		break;
-	case ACT_HOME: start_fetch(s, F_HOME); break;
-	case ACT_END: start_fetch(s, F_END); break;
+	case ACT_PGUP: if (n) queue_page(s, -1); break;
+	case ACT_PGDN: if (n) queue_page(s, 1); break;
+	case ACT_HOME: s->queued = 0; start_fetch(s, F_HOME); break;
+	case ACT_END: s->queued = 0; start_fetch(s, F_END); break;
 	case ACT_ENTER:
 		if (s->cur < n)
 			app_push(app, post_screen_new(app, s->q.run, s->page.v[s->cur].post_id));
