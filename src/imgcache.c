@@ -270,6 +270,9 @@ out:
 
 /* ---- the cache -------------------------------------------------------- */
 
+/* Threads fsyncing object directories at once (imgcache_sync). */
+#define SYNC_THREADS 8
+
 struct imgcache {
 	char *dir, *objects, *tmp;
 	pthread_mutex_t lock;
@@ -547,28 +550,65 @@ void imgcache_writer_abort(struct imgcache_writer *w)
 	writer_free(w);
 }
 
-int imgcache_sync(struct imgcache *c)
-{
-	unsigned char dirty[256];
-	struct strbuf sb = STRBUF_INIT;
-	int i, ret = 0;
+/* Directories to fsync, shared by the threads of imgcache_sync(). */
+struct dir_sync {
+	struct imgcache *c;
+	int dirs[256], n, next, err;
+	pthread_mutex_t lock;
+};
 
-	pthread_mutex_lock(&c->lock);
-	memcpy(dirty, c->dirty, sizeof(dirty));
-	memset(c->dirty, 0, sizeof(c->dirty));
-	pthread_mutex_unlock(&c->lock);
-	for (i = 0; i < 256; i++) {
-		int fd;
-		if (!dirty[i])
-			continue;
-		sb_reset(&sb);
-		sb_addf(&sb, "%s/%02x", c->objects, i);
-		fd = open(sb.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd))
-			ret = error("cannot fsync '%s': %s", sb.buf, strerror(errno));
+static void *dir_sync_main(void *arg)
+{
+	struct dir_sync *ds = arg;
+	char path[4096];
+	for (;;) {
+		int i, fd, bad;
+		pthread_mutex_lock(&ds->lock);
+		i = ds->next < ds->n ? ds->dirs[ds->next++] : -1;
+		pthread_mutex_unlock(&ds->lock);
+		if (i < 0)
+			return NULL;
+		snprintf(path, sizeof(path), "%s/%02x", ds->c->objects, i);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		bad = fd < 0 || fsync(fd);
+		if (bad) {
+			error("cannot fsync '%s': %s", path, strerror(errno));
+			pthread_mutex_lock(&ds->lock);
+			ds->err = 1;
+			pthread_mutex_unlock(&ds->lock);
+		}
 		if (fd >= 0)
 			close(fd);
 	}
-	sb_release(&sb);
-	return ret;
+}
+
+/*
+ * The dirty object directories are fsynced by several threads at once:
+ * each fsync waits on the device, and concurrent ones share journal
+ * commits and cache flushes, so a batch touching a hundred directories
+ * costs a few flushes rather than a hundred.
+ */
+int imgcache_sync(struct imgcache *c)
+{
+	struct dir_sync ds;
+	pthread_t tids[SYNC_THREADS];
+	int i, nt = 0;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.c = c;
+	pthread_mutex_init(&ds.lock, NULL);
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < 256; i++)
+		if (c->dirty[i])
+			ds.dirs[ds.n++] = i;
+	memset(c->dirty, 0, sizeof(c->dirty));
+	pthread_mutex_unlock(&c->lock);
+	while (nt < SYNC_THREADS && nt < ds.n / 2 &&
+	       !pthread_create(&tids[nt], NULL, dir_sync_main, &ds))
+		nt++;
+	dir_sync_main(&ds);
+	for (i = 0; i < nt; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&ds.lock);
+	return ds.err ? -1 : 0;
 }

@@ -8,6 +8,13 @@
  * (absolute, "..", links, devices) are skipped with a reason all the same,
  * and so are entries over --max-bytes.
  *
+ * Importing is a pipeline of three stages, so that decompression (the slow
+ * part of a .tar.bz2) never waits for anything else: a reader thread walks
+ * the archive or folder and hands whole entries over a bounded queue; the
+ * main thread matches them to posts, hashes and writes them to temporary
+ * files; the store pool (images.h) probes, fsyncs and renames them. Rows
+ * are written in batches once their objects are durable (img_batch_flush).
+ *
  * verify: every ok image is read back from the cache and decoded by
  * image.h (and, with --rehash, its hash checked); width and height (as
  * displayed) are recorded; missing objects go back to pending, images that
@@ -33,11 +40,342 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK (1 << 16)
-/* Store jobs in flight before the reader waits for the pool. */
+/* Store jobs in flight before the main thread waits for the pool. */
 #define POOL_BACKLOG 256
+/* Bytes of read entries waiting for the main thread, at most (one entry
+ * larger than this still passes, alone). */
+#define QUEUE_BYTES (16 << 20)
+/* How long the main thread waits for an entry before writing due rows. */
+#define IDLE_WAIT 0.5
+
+/* ---- the reader: entries over a bounded queue -------------------------- */
+
+enum ent_kind { ENT_FILE, ENT_SKIP, ENT_END, ENT_ERROR };
+
+struct ent {
+	struct ent *next;
+	int kind;            /* enum ent_kind */
+	char *name;          /* the entry's path (ENT_FILE, ENT_SKIP) */
+	char id[128];        /* the post id from the name (ENT_FILE) */
+	const char *why;     /* ENT_SKIP: static reason */
+	unsigned char *data; /* ENT_FILE: the whole entry */
+	size_t len;
+	uint64_t progress;   /* bytes of the archive (or files of a folder) read so far */
+};
+
+struct ent_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t can_put, can_get;
+	struct ent *head, *tail;
+	size_t bytes;
+	int stop;            /* the main thread gave up: the reader ends */
+};
+
+/* What the reader thread works from. */
+struct reader {
+	struct ent_queue q;
+	const char *path;    /* archive or folder */
+	int is_dir;
+	int64_t max_bytes;
+	pthread_t tid;
+	int started;
+	unsigned char *buf;
+	uint64_t files;      /* folder: regular files read */
+};
+
+static void ent_free(struct ent *e)
+{
+	if (!e)
+		return;
+	free(e->name);
+	free(e->data);
+	free(e);
+}
+
+/* Queues e; 0, or -1 when the main thread has stopped (e is freed). */
+static int ent_put(struct ent_queue *q, struct ent *e)
+{
+	pthread_mutex_lock(&q->lock);
+	while (!q->stop && q->head && q->bytes + e->len > QUEUE_BYTES)
+		pthread_cond_wait(&q->can_put, &q->lock);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->lock);
+		ent_free(e);
+		return -1;
+	}
+	e->next = NULL;
+	if (q->tail)
+		q->tail->next = e;
+	else
+		q->head = e;
+	q->tail = e;
+	q->bytes += e->len;
+	pthread_cond_signal(&q->can_get);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
+/* The next entry, or NULL after waiting `wait` seconds for one. */
+static struct ent *ent_get(struct ent_queue *q, double wait)
+{
+	struct ent *e;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)wait;
+	until.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (!q->head)
+		if (pthread_cond_timedwait(&q->can_get, &q->lock, &until))
+			break;
+	e = q->head;
+	if (e) {
+		q->head = e->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->bytes -= e->len;
+		pthread_cond_signal(&q->can_put);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return e;
+}
+
+static struct ent *ent_new(int kind, const char *name, uint64_t progress)
+{
+	struct ent *e = xcalloc(1, sizeof(*e));
+	e->kind = kind;
+	e->name = name ? xstrdup(name) : NULL;
+	e->progress = progress;
+	return e;
+}
+
+static int put_skip(struct reader *rd, const char *name, const char *why, uint64_t progress)
+{
+	struct ent *e = ent_new(ENT_SKIP, name, progress);
+	e->why = why;
+	return ent_put(&rd->q, e);
+}
+
+typedef ssize_t (*read_fn)(void *src, void *buf, size_t n);
+
+/*
+ * One regular entry: its name checked, its bytes read whole (at most
+ * --max-bytes) and queued. 0; 1 when the main thread has stopped; -1 when
+ * the source cannot be read.
+ */
+static int read_entry(struct reader *rd, const char *name, int64_t size, read_fn rf, void *src,
+		      uint64_t progress)
+{
+	struct ent *e;
+	char id[128];
+	size_t len = 0, alloc, most = (size_t)rd->max_bytes + 1;
+	ssize_t n;
+
+	if (entry_name_id(name, id, sizeof(id)))
+		return put_skip(rd, name, "not named <id>.<ext>", progress) ? 1 : 0;
+	if (size > rd->max_bytes)
+		return put_skip(rd, name, "over --max-bytes", progress) ? 1 : 0;
+	e = ent_new(ENT_FILE, name, progress);
+	memcpy(e->id, id, sizeof(id));
+	/* One byte more than declared: the end shows without growing. */
+	alloc = size >= 0 ? (size_t)size + 1 : CHUNK;
+	e->data = xmalloc(alloc);
+	for (;;) {
+		if (len == alloc) {
+			if (len >= most)
+				break;
+			alloc = alloc * 2 < most ? alloc * 2 : most;
+			e->data = xrealloc(e->data, alloc);
+		}
+		n = rf(src, e->data + len, alloc - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (n < 0) {
+		ent_free(e);
+		return -1;
+	}
+	if (len >= most) {
+		/* The rest of the entry is skipped by the next ar_next(). */
+		ent_free(e);
+		return put_skip(rd, name, "over --max-bytes", progress) ? 1 : 0;
+	}
+	e->len = len;
+	return ent_put(&rd->q, e) ? 1 : 0;
+}
+
+static ssize_t archive_read_fn(void *src, void *buf, size_t n)
+{
+	return ar_read(src, buf, n);
+}
+
+/* 1 when the name promises an archive (so a plain file behind it is an error). */
+static int archive_named(const char *path)
+{
+	static const char *const suffixes[] = { ".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".tzst",
+						".zip", ".7z", ".cpio" };
+	const char *base = strrchr(path, '/');
+	size_t i;
+	base = base ? base + 1 : path;
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		const char *p = strstr(base, suffixes[i]);
+		if (p && (p[strlen(suffixes[i])] == 0 || p[strlen(suffixes[i])] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Entries of an archive; a plain (or compressed) file is one entry named after it. */
+static int read_archive(struct reader *rd)
+{
+	struct ar_reader *ar = NULL;
+	struct ar_entry e;
+	int r = 0, first = 1;
+
+	if (ar_open(&ar, rd->path))
+		return -1;
+	while ((r = ar_next(ar, &e)) == 1) {
+		uint64_t at = (uint64_t)ar_bytes_consumed(ar);
+		const char *why = entry_name_unsafe(e.name);
+		if (first && !ar_is_archive(ar) && archive_named(rd->path)) {
+			r = error("'%s' is not a valid archive", rd->path);
+			break;
+		}
+		first = 0;
+		if (e.type == AR_DIR)
+			continue;
+		if (!why && e.type != AR_FILE)
+			why = e.type == AR_SYMLINK ? "symbolic link"
+			    : e.type == AR_HARDLINK ? "hard link"
+						    : "device or special file";
+		if (why)
+			r = put_skip(rd, e.name, why, at) ? 1 : 0;
+		else
+			r = read_entry(rd, e.name, e.size, archive_read_fn, ar, at);
+		if (r)
+			break;
+	}
+	ar_close(ar);
+	return r < 0 ? -1 : 0;
+}
+
+static ssize_t fd_read_fn(void *src, void *buf, size_t n)
+{
+	int fd = *(int *)src;
+	ssize_t r;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+/* Walks a folder: regular files are entries; links and devices are skipped.
+ * 0, 1 when the main thread stopped, -1 on error. */
+static int read_dir(struct reader *rd, struct strbuf *path)
+{
+	DIR *d = opendir(path->buf);
+	struct dirent *de;
+	size_t len = path->len;
+	int ret = 0;
+
+	if (!d)
+		return error("cannot open '%s': %s", path->buf, strerror(errno));
+	while (!ret && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		path->len = len;
+		path->buf[len] = 0;
+		sb_addf(path, "/%s", de->d_name);
+		if (lstat(path->buf, &st)) {
+			ret = error("cannot stat '%s': %s", path->buf, strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			ret = read_dir(rd, path);
+		} else if (S_ISREG(st.st_mode)) {
+			int fd = open(path->buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0) {
+				ret = error("cannot open '%s': %s", path->buf, strerror(errno));
+				break;
+			}
+			rd->files++;
+			ret = read_entry(rd, path->buf, st.st_size, fd_read_fn, &fd, rd->files);
+			if (ret < 0)
+				error("cannot read '%s': %s", path->buf, strerror(errno));
+			close(fd);
+		} else {
+			ret = put_skip(rd, path->buf,
+				       S_ISLNK(st.st_mode) ? "symbolic link" : "device or special file",
+				       rd->files) ? 1 : 0;
+		}
+	}
+	path->len = len;
+	path->buf[len] = 0;
+	closedir(d);
+	return ret;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	int r;
+	if (rd->is_dir) {
+		struct strbuf path = STRBUF_INIT;
+		sb_adds(&path, rd->path);
+		while (path.len > 1 && path.buf[path.len - 1] == '/')
+			path.buf[--path.len] = 0;
+		r = read_dir(rd, &path);
+		sb_release(&path);
+	} else {
+		r = read_archive(rd);
+	}
+	/* (dropped when the main thread has stopped) */
+	ent_put(&rd->q, ent_new(r < 0 ? ENT_ERROR : ENT_END, NULL, 0));
+	return NULL;
+}
+
+static int reader_start(struct reader *rd, const char *path, int is_dir, int64_t max_bytes)
+{
+	memset(rd, 0, sizeof(*rd));
+	pthread_mutex_init(&rd->q.lock, NULL);
+	pthread_cond_init(&rd->q.can_put, NULL);
+	pthread_cond_init(&rd->q.can_get, NULL);
+	rd->path = path;
+	rd->is_dir = is_dir;
+	rd->max_bytes = max_bytes;
+	if (pthread_create(&rd->tid, NULL, reader_main, rd))
+		return error("cannot start a reader thread");
+	rd->started = 1;
+	return 0;
+}
+
+/* Stops the reader (if still running), waits for it, frees what is queued. */
+static void reader_finish(struct reader *rd)
+{
+	struct ent *e;
+	pthread_mutex_lock(&rd->q.lock);
+	rd->q.stop = 1;
+	pthread_cond_broadcast(&rd->q.can_put);
+	pthread_mutex_unlock(&rd->q.lock);
+	if (rd->started)
+		pthread_join(rd->tid, NULL);
+	while ((e = rd->q.head)) {
+		rd->q.head = e->next;
+		ent_free(e);
+	}
+	pthread_cond_destroy(&rd->q.can_put);
+	pthread_cond_destroy(&rd->q.can_get);
+	pthread_mutex_destroy(&rd->q.lock);
+}
+
+/* ---- the main thread: match, hash, write, record ----------------------- */
 
 struct import_job {
 	struct img_store store;  /* first: the pool hands it back as the job */
@@ -54,7 +392,6 @@ struct import_run {
 	int64_t max_bytes;
 	int force, verbose, err;
 	long entries, imported, objects_new;
-	unsigned char *buf;
 };
 
 static void skip(struct import_run *ir, const char *name, const char *why)
@@ -93,6 +430,7 @@ static void on_imported(struct import_run *ir, struct img_store *s)
 	free(j);
 }
 
+/* Records finished store jobs (all of them when wait) and writes due rows. */
 static void reap(struct import_run *ir, int wait)
 {
 	struct img_store *s;
@@ -104,70 +442,37 @@ static void reap(struct import_run *ir, int wait)
 		ir->err = 1;
 }
 
-typedef ssize_t (*read_fn)(void *src, void *buf, size_t n);
-
-/*
- * One regular entry: matched to a post, streamed into a cache writer, handed
- * to the store pool. Returns 0, or -1 when the source cannot be read (fatal).
- */
-static int import_entry(struct import_run *ir, const char *name, int64_t size, read_fn rd,
-			void *src)
+/* One read entry: matched to a post, written to a cache writer (hashed as
+ * it goes), handed to the store pool. 0 or -1 (fatal). */
+static int import_entry(struct import_run *ir, struct ent *e)
 {
 	struct imgcache_writer *w = NULL;
 	struct import_job *j;
-	char id[128];
 	const char *status, *url;
-	uint64_t got = 0;
-	ssize_t n;
 	int r;
 
-	ir->entries++;
-	if (entry_name_id(name, id, sizeof(id))) {
-		skip(ir, name, "not named <id>.<ext>");
-		return 0;
-	}
-	if (size >= 0 && ir->max_bytes > 0 && size > ir->max_bytes) {
-		skip(ir, name, "over --max-bytes");
-		return 0;
-	}
-	db_bind_text(ir->lookup, 1, id, -1);
+	db_bind_text(ir->lookup, 1, e->id, -1);
 	r = db_step(ir->lookup);
 	if (r != DB_ROW) {
 		db_reset(ir->lookup);
 		if (r < 0)
 			return -1;
-		skip(ir, name, "no post with this id");
+		skip(ir, e->name, "no post with this id");
 		return 0;
 	}
 	status = db_column_text(ir->lookup, 0);
 	if (status && !strcmp(status, "ok") && !ir->force) {
 		db_reset(ir->lookup);
-		skip(ir, name, "already in the cache");
+		skip(ir, e->name, "already in the cache");
 		return 0;
 	}
 	url = db_column_text(ir->lookup, 1);
 	j = xcalloc(1, sizeof(*j));
-	j->post_id = xstrdup(id);
+	j->post_id = xstrdup(e->id);
 	j->url = url ? xstrdup(url) : NULL;
 	db_reset(ir->lookup);
 
-	if (imgcache_writer_new(ir->cache, &w))
-		goto fail_job;
-	while ((n = rd(src, ir->buf, CHUNK)) > 0) {
-		got += (uint64_t)n;
-		if (ir->max_bytes > 0 && got > (uint64_t)ir->max_bytes) {
-			imgcache_writer_abort(w);
-			skip(ir, name, "over --max-bytes");
-			free(j->post_id);
-			free(j->url);
-			free(j);
-			/* The rest of the entry is skipped by the next ar_next(). */
-			return 0;
-		}
-		if (imgcache_writer_write(w, ir->buf, (size_t)n))
-			goto fail_job;
-	}
-	if (n < 0) {
+	if (imgcache_writer_new(ir->cache, &w) || imgcache_writer_write(w, e->data, e->len)) {
 		imgcache_writer_abort(w);
 		free(j->post_id);
 		free(j->url);
@@ -176,142 +481,51 @@ static int import_entry(struct import_run *ir, const char *name, int64_t size, r
 	}
 	j->store.w = w;
 	img_pool_submit(ir->pool, &j->store);
-	if (img_pool_pending(ir->pool) > POOL_BACKLOG)
-		reap(ir, 1);
-	else
-		reap(ir, 0);
-	return 0;
-fail_job:
-	imgcache_writer_abort(w);
-	free(j->post_id);
-	free(j->url);
-	free(j);
-	ir->err = 1;
-	return -1;
-}
-
-static ssize_t archive_read_fn(void *src, void *buf, size_t n)
-{
-	return ar_read(src, buf, n);
-}
-
-/* 1 when the name promises an archive (so a plain file behind it is an error). */
-static int archive_named(const char *path)
-{
-	static const char *const suffixes[] = { ".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".tzst",
-						".zip", ".7z", ".cpio" };
-	const char *base = strrchr(path, '/');
-	size_t i;
-	base = base ? base + 1 : path;
-	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		const char *p = strstr(base, suffixes[i]);
-		if (p && (p[strlen(suffixes[i])] == 0 || p[strlen(suffixes[i])] == '.'))
-			return 1;
-	}
+	reap(ir, img_pool_pending(ir->pool) > POOL_BACKLOG);
 	return 0;
 }
 
-/* Entries of an archive; a plain (or compressed) file is one entry named after it. */
-static int import_archive(struct import_run *ir, const char *path, int quiet)
+/* Imports one archive or folder. 0 or -1. */
+static int import_path(struct import_run *ir, const char *path, int is_dir, int quiet)
 {
-	struct ar_reader *ar = NULL;
-	struct ar_entry e;
+	struct reader rd;
 	struct progress *prog;
-	int r = 0, ret = 0, first = 1;
-
-	if (ar_open(&ar, path))
-		return -1;
-	prog = progress_start("import", ar_file_size(ar) > 0 ? (uint64_t)ar_file_size(ar) : 0,
-			      "bytes", quiet);
-	while (!ir->err && (r = ar_next(ar, &e)) == 1) {
-		const char *why = entry_name_unsafe(e.name);
-		if (first && !ar_is_archive(ar) && archive_named(path)) {
-			ret = error("'%s' is not a valid archive", path);
-			break;
-		}
-		first = 0;
-		progress_update(prog, (uint64_t)ar_bytes_consumed(ar));
-		if (e.type == AR_DIR)
-			continue;
-		if (why) {
-			ir->entries++;
-			skip(ir, e.name, why);
-			continue;
-		}
-		if (e.type != AR_FILE) {
-			ir->entries++;
-			skip(ir, e.name, e.type == AR_SYMLINK ? "symbolic link"
-					 : e.type == AR_HARDLINK ? "hard link"
-								 : "device or special file");
-			continue;
-		}
-		if (import_entry(ir, e.name, e.size, archive_read_fn, ar)) {
-			ret = -1;
-			break;
-		}
-	}
-	if (r < 0)
-		ret = -1;
-	progress_done(prog);
-	ar_close(ar);
-	return ret;
-}
-
-static ssize_t fd_read_fn(void *src, void *buf, size_t n)
-{
-	int fd = *(int *)src;
-	ssize_t r;
-	do
-		r = read(fd, buf, n);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
-/* Walks a folder: regular files are entries; links and devices are skipped. */
-static int import_dir(struct import_run *ir, struct strbuf *path, struct progress *prog)
-{
-	DIR *d = opendir(path->buf);
-	struct dirent *de;
-	size_t len = path->len;
+	struct stat st;
 	int ret = 0;
 
-	if (!d)
-		return error("cannot open '%s': %s", path->buf, strerror(errno));
-	while (!ir->err && (de = readdir(d))) {
-		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+	if (is_dir)
+		prog = progress_start("import", 0, "files", quiet);
+	else
+		prog = progress_start("import", !stat(path, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
+				      "bytes", quiet);
+	if (reader_start(&rd, path, is_dir, ir->max_bytes)) {
+		progress_done(prog);
+		return -1;
+	}
+	while (!ir->err) {
+		struct ent *e = ent_get(&rd.q, IDLE_WAIT);
+		if (!e) {
+			reap(ir, 0); /* nothing to read for a while: record what is done */
 			continue;
-		path->len = len;
-		path->buf[len] = 0;
-		sb_addf(path, "/%s", de->d_name);
-		if (lstat(path->buf, &st)) {
-			ret = error("cannot stat '%s': %s", path->buf, strerror(errno));
+		}
+		if (e->kind == ENT_END || e->kind == ENT_ERROR) {
+			if (e->kind == ENT_ERROR)
+				ret = -1;
+			ent_free(e);
 			break;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			if ((ret = import_dir(ir, path, prog)))
-				break;
-		} else if (S_ISREG(st.st_mode)) {
-			int fd = open(path->buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			if (fd < 0) {
-				ret = error("cannot open '%s': %s", path->buf, strerror(errno));
-				break;
-			}
-			ret = import_entry(ir, path->buf, st.st_size, fd_read_fn, &fd);
-			if (ret < 0 && !ir->err) /* (a cache write failure has said so) */
-				error("cannot read '%s': %s", path->buf, strerror(errno));
-			close(fd);
-			if (ret)
-				break;
-			progress_update(prog, (uint64_t)ir->entries);
-		} else {
-			ir->entries++;
-			skip(ir, path->buf, S_ISLNK(st.st_mode) ? "symbolic link" : "device or special file");
-		}
+		progress_update(prog, e->progress);
+		ir->entries++;
+		if (e->kind == ENT_SKIP)
+			skip(ir, e->name, e->why);
+		else if (import_entry(ir, e))
+			ret = -1;
+		ent_free(e);
+		if (ret)
+			break;
 	}
-	path->len = len;
-	path->buf[len] = 0;
-	closedir(d);
+	reader_finish(&rd);
+	progress_done(prog);
 	return ret;
 }
 
@@ -372,7 +586,6 @@ int images_import(int argc, char **argv, struct mmdb_ctx *ctx)
 		ret = 1;
 		goto out;
 	}
-	ir.buf = xmalloc(CHUNK);
 	ir.pool = img_pool_new(8, NULL, NULL);
 	for (i = optind; i < argc && !ret && !ir.err; i++) {
 		struct stat st;
@@ -380,18 +593,7 @@ int images_import(int argc, char **argv, struct mmdb_ctx *ctx)
 			ret = error("cannot open '%s': %s", argv[i], strerror(errno));
 			break;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			struct strbuf path = STRBUF_INIT;
-			struct progress *prog = progress_start("import", 0, "files", ctx->quiet);
-			sb_adds(&path, argv[i]);
-			while (path.len > 1 && path.buf[path.len - 1] == '/')
-				path.buf[--path.len] = 0;
-			ret = import_dir(&ir, &path, prog);
-			progress_done(prog);
-			sb_release(&path);
-		} else {
-			ret = import_archive(&ir, argv[i], ctx->quiet);
-		}
+		ret = import_path(&ir, argv[i], S_ISDIR(st.st_mode), ctx->quiet);
 	}
 	reap(&ir, 1);
 	if (ret || ir.err)
@@ -406,7 +608,6 @@ out:
 	img_batch_release(&ir.batch);
 	img_tally_release(&ir.tally);
 	imgcache_close(ir.cache);
-	free(ir.buf);
 	return ret;
 }
 

@@ -20,8 +20,8 @@ flush_posts() {
 }
 # Every object file's name is the sha256 of its bytes; prints the bad ones.
 bad_objects() {
-	find "$MMDB_CACHE/objects" -type f | while read -r f; do
-		[ "$(sha256sum "$f" | cut -d' ' -f1)" = "$(basename "$f")" ] || echo "$f"
+	find "$MMDB_CACHE/objects" -type f -exec sha256sum {} + | while read -r h f; do
+		[ "$h" = "${f##*/}" ] || echo "$f"
 	done
 }
 count_objects() { find "$MMDB_CACHE/objects" -type f | wc -l | tr -d ' '; }
