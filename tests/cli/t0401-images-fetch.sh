@@ -49,6 +49,7 @@ check_eq "429 then 200 ends ok after a retry" "$(q "SELECT status || ' ' || atte
 check_eq "503 forever is http_error after retries" "$(q "SELECT status || ' ' || http_status || ' ' || attempts FROM images WHERE post_id = 'e503'")" "http_error 503 2"
 check_eq "slow drip times out" "$(status_of drip)" "timeout transfer timeout"
 check_eq "stall is aborted" "$(status_of stall)" "timeout stalled transfer"
+check_eq "timeouts are retried" "$(q "SELECT group_concat(attempts, ' ') FROM (SELECT attempts FROM images WHERE post_id IN ('drip', 'stall') ORDER BY post_id)")" "2 2"
 check_eq "truncated body is retried, then failed" "$(q "SELECT status || ' ' || reason || ' ' || attempts FROM images WHERE post_id = 'trunc'")" "failed truncated transfer 2"
 check_match "Content-Length shorter than the image: corrupt" "$(status_of cllie)" "^corrupt truncated"
 check_eq "Content-Length over --max-bytes: too_large" "$(status_of big)" "too_large body over the size limit"
@@ -104,6 +105,31 @@ check_status "json summary" 0 "$MMDB" -q images fetch $FLAGS --retries 0 --forma
 check_match "json summary lists statuses" "$(cat "$T/.out")" '"status": "ok"'
 check_eq "everything fetched now" "$(q "SELECT count(*) FROM images WHERE status = 'pending'")" "0"
 check_eq "the third test image and the validate one ok" "$(q "SELECT count(*) FROM images WHERE post_id IN ('t1', 't2', 't3', 'v1') AND status = 'ok'")" "4"
+
+# On a terminal: a progress bar with images/s and an ETA. The server holds
+# each /slow/ image 0.3 s and --jobs 1 takes them one by one, so the bar is
+# drawn while some are done and some are not.
+add_post s1 "$B/slow/44lnrk.jpg" validate
+add_post s2 "$B/slow/4oxcrc.jpg" validate
+add_post s3 "$B/slow/56b3ip.jpg" validate
+add_post s4 "$B/slow/5tto9k.jpg" validate
+flush_posts
+check_status "fetch on a terminal" 0 script -qefc "'$MMDB' images fetch $FLAGS --jobs 1 --split validate" /dev/null
+check_match "progress bar with images/s and ETA" "$(tr '\r' '\n' <"$T/.out")" \
+	"fetch \[[#.]+\] [1-3]/4 images, [0-9]+/s, ETA [0-9]+m[0-9]+s"
+check_eq "fetched on the terminal" "$(q "SELECT count(*) FROM images WHERE post_id LIKE 's_' AND status = 'ok'")" "4"
+
+# Exponential backoff: each retry of a 503 waits at least half the doubled
+# delay (the jitter factor is 0.5 to 1.5); only lower bounds are checked.
+add_post bo1 "$B/always503/k9" validate
+flush_posts
+check_status "fetch with --backoff 0.4 --retries 2" 0 "$MMDB" -q images fetch $FLAGS --retries 2 --backoff 0.4 --split validate
+check_eq "three tries, then http_error" "$(q "SELECT status || ' ' || attempts FROM images WHERE post_id = 'bo1'")" "http_error 3"
+check_eq "retry delays grow: >= 0.2 s, then >= 0.4 s" \
+	"$(curl -s "$B/_log" | python3 -c '
+import json, sys
+t = [t for p, t, u, r in json.load(sys.stdin) if p == "/always503/k9"]
+print(len(t) == 3 and t[1] - t[0] >= 0.2 and t[2] - t[1] >= 0.4)')" "True"
 
 check_status "--jobs 0 is a usage error" 2 "$MMDB" images fetch --jobs 0
 check_status "--max-bytes 1x is a usage error" 2 "$MMDB" images fetch --max-bytes 1x

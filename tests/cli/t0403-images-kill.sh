@@ -59,6 +59,13 @@ for p, t, u, r in json.load(sys.stdin)[$before:]:
 check_eq "no finished image fetched again" "$(comm -12 "$T/ok-before" "$T/asked")" ""
 check_eq "every unfinished one fetched" "$(comm -23 "$T/asked" "$T/ok-before" | wc -l | tr -d ' ')" "$((n - done1))"
 
+# --jobs holds: at most that many requests at once on the server.
+"$MMDB" sql --write "UPDATE images SET status = 'pending', sha256 = NULL" >/dev/null
+curl -s "$B/_max" >/dev/null
+check_status "fetch --jobs 3 --limit 12" 0 "$MMDB" -q images fetch --jobs 3 --per-host 16 --limit 12
+check_match "--jobs 3 held (most at once on the server)" "$(curl -s "$B/_max")" "^[1-3]$"
+check_eq "twelve fetched" "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" "12"
+
 # SIGINT: stops, records what finished, no temporary files, exit 130.
 "$MMDB" sql --write "UPDATE images SET status = 'pending', sha256 = NULL" >/dev/null
 rm -rf "$MMDB_CACHE"
