@@ -83,7 +83,6 @@ struct reader {
 	int64_t max_bytes;
 	pthread_t tid;
 	int started;
-	unsigned char *buf;
 	uint64_t files;      /* folder: regular files read */
 };
 
@@ -499,6 +498,7 @@ static int import_path(struct import_run *ir, const char *path, int is_dir, int 
 		prog = progress_start("import", !stat(path, &st) && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0,
 				      "bytes", quiet);
 	if (reader_start(&rd, path, is_dir, ir->max_bytes)) {
+		reader_finish(&rd);
 		progress_done(prog);
 		return -1;
 	}
