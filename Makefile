@@ -41,7 +41,7 @@ CPPFLAGS += -I$(DEPS_PREFIX)/include
 # DT_RPATH (not RUNPATH): the libraries' own dependencies are found there too.
 LDFLAGS  += -L$(DEPS_PREFIX)/lib -Wl,--disable-new-dtags -Wl,-rpath,$(abspath $(DEPS_PREFIX)/lib)
 endif
-LIBS = -lsqlite3 -lcurl -lcrypto -larchive -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm
+LIBS = -lsqlite3 -lcurl -lcrypto -larchive -lbz2 -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm
 
 ifeq ($(V),1)
 Q =
@@ -113,7 +113,7 @@ schema/schema.sql: $(MIGRATIONS) mmdb
 # holding PyTorch's libtorch (CPU build) and the reference implementations.
 APT_PKGS = build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libncurses-dev libcmocka-dev libturbojpeg0-dev libpng-dev libgif-dev libwebp-dev \
-	libutf8proc-dev tmux python3-venv bzip2 xz-utils zstd zip unzip
+	libutf8proc-dev libbz2-dev tmux python3-venv bzip2 xz-utils zstd zip unzip
 PIP_PKGS = torch==2.13.0 numpy pillow scikit-learn transformers
 # torchvision for the ResNet parity test, beside Debian's own torch (through
 # /usr/bin/python3: PyPI's torchvision does not import beside the venv's CPU

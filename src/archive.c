@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "archive.h"
+#include "bz2par.h"
 #include "util.h"
 
 #include <archive.h>
@@ -36,6 +37,9 @@ struct ar_reader {
 	int read_error;    /* errno of a failed read(), reported once */
 	struct sha256_ctx sha;
 	char *raw_name;    /* entry name for a non-archive file */
+	struct bz2par *bz; /* a .bz2 file decompressed on several threads, or NULL */
+	unsigned char head[16]; /* bytes read ahead to recognise bzip2 ... */
+	size_t head_n, head_at; /* ... and handed to libarchive first */
 	int entries;       /* entries returned so far */
 	int at_end;        /* ar_next returned 0 */
 };
@@ -50,13 +54,28 @@ static ssize_t read_cb(struct archive *a, void *data, const void **out)
 	struct ar_reader *r = data;
 	ssize_t n;
 	(void)a;
+	if (r->bz) {
+		n = bz2par_read(r->bz, out);
+		if (n < 0) {
+			archive_set_error(a, EIO, "bzip2 data error");
+			return -1;
+		}
+		r->consumed = bz2par_consumed(r->bz);
+		return n;
+	}
 	if (r->eof) {
 		*out = r->buf;
 		return 0;
 	}
-	do
-		n = read(r->fd, r->buf, AR_BUF_SIZE);
-	while (n < 0 && errno == EINTR);
+	if (r->head_at < r->head_n) {
+		n = (ssize_t)(r->head_n - r->head_at);
+		memcpy(r->buf, r->head + r->head_at, (size_t)n);
+		r->head_at = r->head_n;
+	} else {
+		do
+			n = read(r->fd, r->buf, AR_BUF_SIZE);
+		while (n < 0 && errno == EINTR);
+	}
 	if (n < 0) {
 		r->read_error = errno;
 		archive_set_error(a, errno, "read error");
@@ -100,6 +119,29 @@ static char *raw_entry_name(const char *path)
 	return name;
 }
 
+/*
+ * Reads the first bytes; when they start a bzip2 stream and there are
+ * several CPUs, the file is decompressed by bz2par's threads and libarchive
+ * sees the plain bytes. Otherwise the bytes read go to libarchive first.
+ */
+static int start_bz2par(struct ar_reader *r)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	while (r->head_n < 10) {
+		ssize_t n = read(r->fd, r->head + r->head_n, 10 - r->head_n);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return error("cannot read '%s': %s", r->path, strerror(errno));
+		if (n == 0)
+			break;
+		r->head_n += (size_t)n;
+	}
+	if (cpus < 2 || getenv("MMDB_BZ2_SERIAL") || !bz2par_detect(r->head, r->head_n))
+		return 0;
+	return bz2par_open(&r->bz, r->fd, r->head, r->head_n, r->path, cpus > 16 ? 16 : (int)cpus);
+}
+
 int ar_open(struct ar_reader **out, const char *path)
 {
 	return ar_open_flags(out, path, 0);
@@ -137,6 +179,8 @@ int ar_open_flags(struct ar_reader **out, const char *path, int flags)
 		r->file_size = st.st_size;
 	r->buf = xmalloc(AR_BUF_SIZE);
 	r->raw_name = raw_entry_name(path);
+	if (!(flags & AR_HASH) && start_bz2par(r))
+		goto fail;
 	r->a = archive_read_new();
 	if (!r->a) {
 		error("cannot read '%s': out of memory", path);
@@ -168,6 +212,7 @@ void ar_close(struct ar_reader *r)
 		return;
 	if (r->a)
 		archive_read_free(r->a);
+	bz2par_close(r->bz);
 	if (r->own_fd && r->fd >= 0)
 		close(r->fd);
 	free(r->raw_name);
@@ -220,7 +265,7 @@ int ar_next(struct ar_reader *r, struct ar_entry *e)
 	if (archive_format(r->a) == ARCHIVE_FORMAT_RAW) {
 		e->name = r->raw_name;
 		e->type = AR_FILE;
-		e->size = archive_filter_count(r->a) > 1 ? -1 : r->file_size;
+		e->size = archive_filter_count(r->a) > 1 || r->bz ? -1 : r->file_size;
 		return 1;
 	}
 	e->name = archive_entry_pathname(ae);
