@@ -25,6 +25,9 @@
 #define EOS_MAGIC 0x177245385090ULL
 #define MASK48 0xffffffffffffULL
 #define READ_SIZE (1 << 20)
+/* Compressed bytes without a magic after which the file is no bzip2 data
+ * (a block of 900 kB compresses to about that at worst). */
+#define MAX_SEGMENT (16 << 20)
 /* Segments joined at most when a cut turns out to be inside a block. */
 #define MAX_MERGE 4
 
@@ -326,6 +329,12 @@ static void *scanner_main(void *arg)
 			j -= drop;
 			start -= (uint64_t)drop * 8;
 			next -= (uint64_t)drop * 8;
+		}
+		if (p->in_n - (size_t)(start / 8) > MAX_SEGMENT) {
+			error("cannot read '%s': no bzip2 block magic in %d MB", p->name, MAX_SEGMENT >> 20);
+			pthread_mutex_lock(&p->lock);
+			p->scan_err = 1;
+			goto out_locked;
 		}
 		if (p->in_n + READ_SIZE > p->in_alloc) {
 			p->in_alloc = p->in_n + READ_SIZE;

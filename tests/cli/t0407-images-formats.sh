@@ -4,7 +4,8 @@
 # and size; a BMP and random bytes are not_image; a cut GIF is corrupt; the
 # imgur placeholder re-encoded (other bytes, same 161x81 PNG) is removed.
 # Imported from a .tar.gz, a .tar.zst and a folder with a FIFO in it; a
-# compressed single file over --max-bytes is skipped while it streams.
+# compressed single file over --max-bytes is skipped while it streams; a
+# .tar.bz2 of two streams.
 # verify then decodes every stored one.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/imgtest.sh"
@@ -69,6 +70,15 @@ check_eq "hashes are the bytes' own" "$(q "SELECT sha256 FROM images WHERE post_
 check_eq "objects: the seven ok images" "$(count_objects)" "7"
 check_eq "every object matches its name" "$(bad_objects)" ""
 check_eq "no temporary files" "$(count_tmp)" "0"
+
+# A .tar.bz2 in two bzip2 streams (as parallel compressors write them) of
+# many small blocks each: decompressed on several threads, in order.
+tar -C "$T/zst" -cf "$T/m.tar" .
+half=$(($(wc -c <"$T/m.tar") / 2))
+{ head -c $half "$T/m.tar" | bzip2 -1; tail -c +$((half + 1)) "$T/m.tar" | bzip2 -1; } >"$T/m.tar.bz2"
+check_status "import a two-stream .tar.bz2" 0 "$MMDB" -q images import --force --format csv "$T/m.tar.bz2"
+check_match "its four images ok" "$(cat "$T/.out")" "^ok,,4"
+check_eq "same objects as before" "$(count_objects) $(bad_objects)" "7 "
 
 "$MMDB" sql --write "UPDATE images SET width = NULL, height = NULL WHERE status = 'ok'" >/dev/null
 check_status "verify decodes every format" 0 "$MMDB" -q images verify --rehash --format csv

@@ -2,7 +2,8 @@
  * Unit tests of bz2par: files made by the system's bzip2 (one block and
  * many, levels 1 and 9, several streams one after another, an empty one)
  * come back byte for byte whatever the number of threads; wrong cuts are
- * joined again; truncated and damaged files are errors, never wrong bytes.
+ * joined again; truncated, damaged and endless files are errors, never
+ * wrong bytes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -196,6 +197,9 @@ static void test_bz2par__truncated_or_damaged_is_an_error(void **state)
 	write_file(tpath("bad.bz2"), buf, (size_t)len);
 	assert_null(unbz(tpath("bad.bz2"), 2, &n));
 	free(buf);
+	/* A bzip2 header, then 17 MB without a magic: an error, not a 17 MB buffer. */
+	sh("{ printf 'BZh91AY&SY'; head -c 17000000 /dev/zero; } >%s", tpath("nomagic.bz2"));
+	assert_null(unbz(tpath("nomagic.bz2"), 2, &n));
 }
 
 int main(void)
