@@ -15,12 +15,14 @@
 #   BENCH_JOBS=64   concurrency for every tool
 #   BENCH_IMPORT_N=1000  files in the import archive (bzip2 is slow to make)
 #   BENCH_IMPORT_RUNS=3  import timings (mmdb and tar take turns)
+#   BENCH_PARTS=all      or "fetch", or "import"
 set -u
 : "${MMDB:?run through tests/bench/run.sh (make bench)}"
 N=${BENCH_N:-5000}
 J=${BENCH_JOBS:-64}
 NI=${BENCH_IMPORT_N:-1000}
 RUNS=${BENCH_IMPORT_RUNS:-3}
+PARTS=${BENCH_PARTS:-all}
 I2D_VENV=${BENCH_VENV:-$MMDB_TOP/tests/tmp/bench-venv}
 I2D_VERSION=1.47.0
 SAMPLE="$MMDB_SHARED/fakeddit-sample/images"
@@ -102,6 +104,7 @@ WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < $N)
 INSERT INTO posts(id, dataset_id, split, image_url)
 SELECT printf('b%05d', i), 1, 'train', printf('$base/b%05d.jpg', i) FROM c;"
 
+if [ "$PARTS" != import ]; then
 echo "fetch: $N files, $((bytes / 1000000)) MB, $J at once, nginx on 127.0.0.1"
 set -- $(timed "$MMDB" images fetch --jobs "$J" --per-host "$J")
 m_s=$1 m_kb=$2
@@ -140,6 +143,9 @@ else
 	echo "  img2dataset: not available (skipped)"
 fi
 
+fi
+
+[ "$PARTS" = fetch ] && exit 0
 # Import: the first NI files as public_image_set/<id>.jpg in a .tar.bz2.
 mkdir -p "$W/tar/public_image_set"
 i=0
@@ -150,7 +156,7 @@ while [ $i -lt "$NI" ]; do
 done
 tar -C "$W/tar" -chjf "$W/set.tar.bz2" public_image_set
 rm -rf "$W/tar"
-echo "import: $NI files in a $(($(wc -c <"$W/set.tar.bz2") / 1000000)) MB .tar.bz2, $RUNS runs each, taking turns"
+echo "import: $NI files in a $(($(wc -c <"$W/set.tar.bz2") / 1000000)) MB .tar.bz2, $RUNS runs each, taking turns, $(nproc) CPUs"
 run_mmdb() {
 	rm -rf "$MMDB_CACHE"
 	sqlite3 "$MMDB_DB" "UPDATE images SET status = 'pending', sha256 = NULL, source = NULL"
