@@ -385,7 +385,8 @@ int bz2par_open(struct bz2par **out, int fd, const unsigned char *head, size_t n
 	p = xcalloc(1, sizeof(*p));
 	p->name = xstrdup(name);
 	p->fd = fd;
-	p->max_segs = 2 * threads + 2 + MAX_MERGE;
+	/* Enough to keep every worker busy, and to join MAX_MERGE cuts. */
+	p->max_segs = 2 * threads + 2 > MAX_MERGE + 1 ? 2 * threads + 2 : MAX_MERGE + 1;
 	p->cut_every = test_cut_bits;
 	p->in_alloc = n + READ_SIZE;
 	p->in = xmalloc(p->in_alloc);
