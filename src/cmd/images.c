@@ -156,7 +156,8 @@ void img_tally_print(struct img_tally *t, int fmt)
 {
 	struct table *tab = table_new(3);
 	size_t i;
-	qsort(t->rows, t->n, sizeof(*t->rows), tally_cmp);
+	if (t->n)
+		qsort(t->rows, t->n, sizeof(*t->rows), tally_cmp);
 	table_set_header(tab, 0, "status");
 	table_set_header(tab, 1, "reason");
 	table_set_header(tab, 2, "count");
