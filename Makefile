@@ -37,6 +37,10 @@ CFLAGS   += $(SAN_FLAGS)
 CXXFLAGS += $(SAN_FLAGS) -Wno-maybe-uninitialized
 LDFLAGS  += $(SAN_FLAGS)
 endif
+# NO_TORCH=1: tests/valgrind/mt_stub.c stands in for libtorch (make valgrind).
+ifeq ($(NO_TORCH),1)
+BUILD    ?= build-notorch
+endif
 B := $(if $(BUILD),$(patsubst %/,%,$(BUILD))/)
 
 # libtorch: CUDA libraries are linked when the libtorch has them.
@@ -61,14 +65,18 @@ endif
 # Sources: src/ and src/cmd/ are C11, src/torch/ the C++ wrapper, ui/ the dashboard.
 C_SRCS   := $(sort $(wildcard src/*.c src/cmd/*.c ui/*.c)) src/migrations.c
 CXX_SRCS := $(sort $(wildcard src/torch/*.cpp))
+ifeq ($(NO_TORCH),1)
+CXX_SRCS := tests/valgrind/mt_stub.c
+TORCH_LIBS :=
+endif
 MAIN_OBJ := $(B)src/main.o
-LIB_OBJS := $(filter-out $(MAIN_OBJ),$(addprefix $(B),$(C_SRCS:.c=.o) $(CXX_SRCS:.cpp=.o)))
+LIB_OBJS := $(filter-out $(MAIN_OBJ),$(addprefix $(B),$(C_SRCS:.c=.o) $(patsubst %.c,%.o,$(CXX_SRCS:.cpp=.o))))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(addprefix $(B),$(UNIT_SRCS:.c=))
 
-.PHONY: all test unit cli demo bench deps deps-apt deps-venv clean fuzz check-deps
+.PHONY: all test unit cli demo bench deps deps-apt deps-venv clean fuzz check-deps valgrind
 all: $(B)mmdb
 ifneq ($(B),)
 # In a separate build, the usual names build that build's programs.
@@ -158,6 +166,13 @@ deps-venv:
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS) fuzz-replay
 	$(Q)MMDB=$(abspath $(B)mmdb) sh tests/run.sh $(UNIT_BINS)
+
+# Memcheck over the C parts: a build without libtorch in build-valgrind/,
+# the unit tests but test_mt, the tests that neither train nor load models.
+VG_UNIT = $(addprefix build-valgrind/,$(filter-out %/test_mt,$(UNIT_SRCS:.c=)))
+valgrind: deps
+	$(Q)$(MAKE) --no-print-directory NO_TORCH=1 BUILD=build-valgrind build-valgrind/mmdb $(VG_UNIT)
+	$(Q)sh tests/valgrind/run.sh build-valgrind $(VG_UNIT)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
