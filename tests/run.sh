@@ -2,15 +2,16 @@
 # Runs every test: the cmocka unit binaries given as arguments, then each
 # shell test tests/cli/t*.sh (and tests/tui/t*.sh) against ./mmdb. Prints a
 # line per test file and ends with "N passed, N failed" counting test cases.
-# TESTS=pattern runs only the files whose name contains pattern.
+# TESTS=pattern runs only the files whose name contains pattern, SKIP_TESTS=
+# "pattern..." leaves out those whose name contains any of them; MMDB=path
+# tests another binary; MMDB_TEST_LOGS=dir keeps the logs there.
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 export MMDB_TOP="$top"
 export MMDB="${MMDB:-$top/mmdb}"
 export MMDB_SHARED="${MMDB_SHARED:-$top/../shared}"
 export PATH="$top/.venv/bin:$PATH"
-log_dir="$top/tests/tmp/logs"
-mkdir -p "$log_dir"
+log_dir="${MMDB_TEST_LOGS:-$top/tests/tmp/logs}"
 passed=0 failed=0 skipped=0 failed_files=""
 
 # A sanitizer build (make SANITIZE=address,undefined test): each report is
@@ -19,6 +20,7 @@ passed=0 failed=0 skipped=0 failed_files=""
 # suppressed (tests/sanitize/lsan.supp).
 san_dir=
 if grep -aqs -e __asan_init -e __ubsan_handle "$MMDB" ${1:+"$1"}; then
+	[ -n "${MMDB_TEST_LOGS:-}" ] || log_dir="$log_dir-sanitizer"
 	san_dir="$log_dir/sanitizer"
 	rm -rf "$san_dir" && mkdir -p "$san_dir"
 	san_common="log_path=$san_dir/report:exitcode=86:print_stacktrace=1"
@@ -53,7 +55,14 @@ san_show() {
 	return 0
 }
 
-match() { [ -z "$TESTS" ] || case "$1" in *"$TESTS"*) return 0 ;; *) return 1 ;; esac; }
+mkdir -p "$log_dir"
+
+match() {
+	for skip in ${SKIP_TESTS:-}; do
+		case "$1" in *"$skip"*) return 1 ;; esac
+	done
+	[ -z "${TESTS:-}" ] || case "$1" in *"$TESTS"*) return 0 ;; *) return 1 ;; esac
+}
 
 for bin in "$@"; do
 	match "$bin" || continue
