@@ -138,7 +138,7 @@ schema/schema.sql: $(MIGRATIONS) $(B)mmdb
 # holding PyTorch's libtorch (CPU build) and the reference implementations.
 APT_PKGS = build-essential pkg-config libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev libarchive-dev \
 	libncurses-dev libcmocka-dev libturbojpeg0-dev libpng-dev libgif-dev libwebp-dev \
-	libutf8proc-dev libbz2-dev tmux python3-venv bzip2 xz-utils zstd zip unzip
+	libutf8proc-dev libbz2-dev tmux python3-venv bzip2 xz-utils zstd zip unzip valgrind
 PIP_PKGS = torch==2.13.0 numpy pillow scikit-learn transformers
 # torchvision for the ResNet parity test, beside Debian's own torch (through
 # /usr/bin/python3: PyPI's torchvision does not import beside the venv's CPU
