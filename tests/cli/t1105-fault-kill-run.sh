@@ -59,7 +59,9 @@ while [ $i -lt $KILLS ]; do
 	[ "$(q "PRAGMA integrity_check")" = ok ] || why="$why integrity"
 	st=$(q "SELECT status || ' ' || coalesce(pid, '') FROM runs WHERE name = 'k$j'")
 	case "$st" in
-	"" | completed*) ;;
+	# (a resume marks the dead run crashed before it takes it over: a kill
+	# in between leaves it crashed, which is as resumable)
+	"" | completed* | crashed*) ;;
 	running*)
 		p=${st#running }
 		[ -n "$p" ] && kill -0 "$p" 2>/dev/null && why="$why pid-alive" ;;
