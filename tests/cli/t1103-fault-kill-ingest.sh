@@ -97,7 +97,6 @@ while [ $i -lt $KILLS ]; do
 done
 check_eq "after each of $KILLS kills: database intact, nothing lost, nothing foreign" "$bad" ""
 echo "# $landed of $KILLS kills hit a running ingest; $prev posts committed by then"
-check "most kills hit a running ingest" test "$landed" -ge $((KILLS / 2))
 # (Where the kills land depends on the machine's speed: said, not asserted.)
 if [ "$prev" -gt 0 ] && [ "$prev" -lt $((KILLS * PER)) ]; then
 	echo "# some records were committed when the kills landed, and some not"

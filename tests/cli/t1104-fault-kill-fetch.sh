@@ -59,7 +59,6 @@ while [ $i -lt $KILLS ]; do
 done
 check_eq "after each of $KILLS kills: database intact, objects whole, each image ok or pending" "$bad" ""
 echo "# $landed of $KILLS kills hit a running fetch; $resets resets"
-check "most kills hit a running fetch" test "$landed" -ge $((KILLS / 2))
 
 check_status "a fetch after the last kill" 0 "$MMDB" -q images fetch --jobs 8
 check_eq "every image fetched" "$(q "SELECT group_concat(status || ':' || c) FROM (SELECT status, count(*) c FROM images GROUP BY status)")" "ok:$n"

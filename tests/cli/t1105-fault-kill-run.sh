@@ -74,7 +74,6 @@ while [ $i -lt $KILLS ]; do
 done
 check_eq "after each of $KILLS kills: database intact, rows whole, the run finished or crashed" "$bad" ""
 echo "# $landed of $KILLS kills hit a running run; runs k1..k$j"
-check "most kills hit a running run" test "$landed" -ge $((KILLS / 2))
 last=$(q "SELECT name FROM runs WHERE name LIKE 'k%' ORDER BY id DESC LIMIT 1")
 check_match "mmdb runs shows the last killed run crashed (or finished)" \
 	"$("$MMDB" runs --format csv | grep ",$last,")" ",$last,(crashed|completed),"
