@@ -54,7 +54,7 @@ CPPFLAGS += -I$(DEPS_PREFIX)/include
 # DT_RPATH (not RUNPATH): the libraries' own dependencies are found there too.
 LDFLAGS  += -L$(DEPS_PREFIX)/lib -Wl,--disable-new-dtags -Wl,-rpath,$(abspath $(DEPS_PREFIX)/lib)
 endif
-LIBS = -lsqlite3 -lcurl -lcrypto -larchive -lbz2 -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm
+LIBS = -lsqlite3 -lcurl -lcrypto -larchive -lbz2 -lncursesw -lturbojpeg -lpng -lgif -lwebp -lutf8proc -lpthread -lm -ldl
 
 ifeq ($(V),1)
 Q =
@@ -70,14 +70,26 @@ CXX_SRCS := tests/valgrind/mt_stub.c
 TORCH_LIBS :=
 endif
 MAIN_OBJ := $(B)src/main.o
-LIB_OBJS := $(filter-out $(MAIN_OBJ),$(addprefix $(B),$(C_SRCS:.c=.o) $(patsubst %.c,%.o,$(CXX_SRCS:.cpp=.o))))
+# mmdb itself never links libtorch: src/mtload.c opens the wrapper, a shared
+# object beside the binary, on the first mt_* call (see mt.h).
+MTLOAD_OBJ := $(B)src/mtload.o
+LIB_OBJS := $(filter-out $(MAIN_OBJ) $(MTLOAD_OBJ),$(addprefix $(B),$(C_SRCS:.c=.o)))
+TORCH_SO := $(B)libmmdb-torch.so
+# The wrapper and the C it calls, as position-independent code (the C part
+# hidden: its symbols stay inside the shared object).
+TORCH_C_SRCS := src/safetensors.c src/util.c
+TORCH_OBJS := $(addprefix $(B),$(patsubst %.c,%.pic.o,$(CXX_SRCS:.cpp=.o)) $(TORCH_C_SRCS:.c=.pic.o))
+# Programs that call mt_* without mtload.o (unit tests, tests/gpu/) link the
+# wrapper directly; --as-needed drops it from those that do not.
+TORCH_SO_DIR := $(abspath $(or $(B),.))
+TORCH_SO_LIBS = -L$(TORCH_SO_DIR) -Wl,-rpath,$(TORCH_SO_DIR) -Wl,--as-needed -lmmdb-torch
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(addprefix $(B),$(UNIT_SRCS:.c=))
 
 .PHONY: all test unit cli demo bench deps deps-apt deps-venv clean fuzz check-deps valgrind
-all: $(B)mmdb
+all: $(B)mmdb $(TORCH_SO)
 ifneq ($(B),)
 # In a separate build, the usual names build that build's programs.
 .PHONY: mmdb
@@ -97,9 +109,17 @@ $(B)%.o: %.c
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+# Position-independent objects for the wrapper; its C helpers are hidden,
+# the stub of NO_TORCH=1 builds exports its mt_* functions.
+PIC_VIS = -fvisibility=hidden
+$(B)tests/valgrind/%.pic.o: PIC_VIS =
+$(B)%.pic.o: %.c
+	@echo "  CC      $@"
+	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS) -fPIC $(PIC_VIS) -c -o $@ $<
+
 $(B)src/torch/%.o: src/torch/%.cpp | check-torch
 	@echo "  CXX     $@"
-	$(Q)mkdir -p $(@D) && $(CXX) -MMD -MP $(CXXFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(@D) && $(CXX) -MMD -MP $(CXXFLAGS) -fPIC -c -o $@ $<
 
 check-torch:
 	@test -n "$(TORCH_DIR)" -a -d "$(TORCH_DIR)/include" || \
@@ -112,20 +132,28 @@ $(B)libmmdb.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)mmdb: $(MAIN_OBJ) $(B)libmmdb.a
+# The libtorch wrapper: the only object linked against libtorch.
+$(TORCH_SO): $(TORCH_OBJS)
 	@echo "  LINK    $@"
-	$(Q)$(CXX) -pthread $(LDFLAGS) -o $@ $(MAIN_OBJ) $(B)libmmdb.a $(TORCH_LIBS) $(LIBS)
+	$(Q)$(CXX) -shared -pthread $(LDFLAGS) -Wl,-soname,libmmdb-torch.so -Wl,--no-undefined \
+	  -o $@ $(TORCH_OBJS) $(TORCH_LIBS)
 
-$(B)tests/unit/test_%: tests/unit/test_%.c $(B)libmmdb.a
+# The wrapper is order-only: 'make mmdb' gives a mmdb that can train, without
+# relinking mmdb whenever the wrapper changes.
+$(B)mmdb: $(MAIN_OBJ) $(MTLOAD_OBJ) $(B)libmmdb.a | $(TORCH_SO)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -pthread $(LDFLAGS) -o $@ $(MAIN_OBJ) $(MTLOAD_OBJ) $(B)libmmdb.a $(LIBS)
+
+$(B)tests/unit/test_%: tests/unit/test_%.c $(B)libmmdb.a $(TORCH_SO)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS) -o $@.o -c $<
-	$(Q)$(CXX) -pthread $(LDFLAGS) -o $@ $@.o $(B)libmmdb.a $(TORCH_LIBS) $(LIBS) -lcmocka
+	$(Q)$(CC) -pthread $(LDFLAGS) -o $@ $@.o $(B)libmmdb.a $(TORCH_SO_LIBS) $(LIBS) -lcmocka
 
 # Programs the GPU check and benchmarks use (C, through mt.h).
-$(B)tests/gpu/%: tests/gpu/%.c $(B)libmmdb.a
+$(B)tests/gpu/%: tests/gpu/%.c $(B)libmmdb.a $(TORCH_SO)
 	@echo "  CC      $@"
 	$(Q)mkdir -p $(@D) && $(CC) $(CPPFLAGS) $(CFLAGS) -o $@.o -c $<
-	$(Q)$(CXX) -pthread $(LDFLAGS) -o $@ $@.o $(B)libmmdb.a $(TORCH_LIBS) $(LIBS)
+	$(Q)$(CC) -pthread $(LDFLAGS) -o $@ $@.o $(B)libmmdb.a $(TORCH_SO_LIBS) $(LIBS)
 
 schema/schema.sql: $(MIGRATIONS) $(B)mmdb
 	@echo "  SCHEMA  $@"
@@ -183,7 +211,7 @@ bench: deps
 	$(Q)sh tests/bench/run.sh
 
 clean:
-	rm -f mmdb libmmdb.a src/migrations.c src/*.o src/*.d src/cmd/*.o src/cmd/*.d \
+	rm -f mmdb libmmdb.a libmmdb-torch.so src/migrations.c src/*.o src/*.d src/cmd/*.o src/cmd/*.d \
 	  src/torch/*.o src/torch/*.d ui/*.o ui/*.d tests/unit/*.o tests/unit/*.d $(UNIT_SRCS:.c=)
 	rm -rf build-*/
 

@@ -811,6 +811,8 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
 		T.nan_at_step = atoll(s);
 	interrupt_flag = 0;
+	if (mt_load() < 0)
+		return error("%s", mt_last_error());
 	if (resume_id && check_resumable(&T, resume_id))
 		return -1;
 

@@ -23,7 +23,7 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int c, fmt = FMT_TABLE, i, ndev;
+	int c, fmt = FMT_TABLE, i, ndev = 0, torch;
 	struct table *t;
 	char name[256];
 	struct strbuf sb = STRBUF_INIT;
@@ -45,7 +45,12 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	if (optind < argc)
 		return usage_error("env: unexpected argument '%s'", argv[optind]);
 
-	ndev = mt_cuda_available() ? mt_cuda_device_count() : 0;
+	/* without the libtorch wrapper the rest is still worth printing */
+	torch = mt_load() == 0;
+	if (!torch)
+		error("env: %s", mt_last_error());
+	if (torch && mt_cuda_available())
+		ndev = mt_cuda_device_count();
 	for (i = 0; i < ndev; i++) {
 		if (mt_cuda_device_name(i, name, sizeof(name)))
 			snprintf(name, sizeof(name), "?");
@@ -59,7 +64,7 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	ROW("sqlite", db_sqlite_version());
 	ROW("schema", NULL);
 	table_cell_int(t, 1, db_schema_version());
-	ROW("libtorch", mt_torch_version());
+	ROW("libtorch", torch ? mt_torch_version() : "not loaded");
 	ROW("ncurses", tui_curses_version());
 	ROW("libcurl", fetch_lib_version());
 	ROW("utf8proc", tok_utf8proc_version());
@@ -73,7 +78,8 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	table_cell_int(t, 1, ndev);
 	ROW("devices", sb.len ? sb.buf : "");
 	ROW("cpu_threads", NULL);
-	table_cell_int(t, 1, mt_get_num_threads());
+	if (torch)
+		table_cell_int(t, 1, mt_get_num_threads());
 	ROW("database", ctx->db_path);
 	ROW("cache", ctx->cache_dir);
 #undef ROW
@@ -84,5 +90,5 @@ int cmd_env(int argc, char **argv, struct mmdb_ctx *ctx)
 	}
 	table_free(t);
 	sb_release(&sb);
-	return 0;
+	return torch ? 0 : 1;
 }

@@ -485,6 +485,13 @@ int cmd_model(int argc, char **argv, struct mmdb_ctx *ctx)
 	argc--;
 	argv++;
 	optind = 1;
+	/* these call into libtorch: without it, one line saying why, before any work */
+	if ((!strcmp(sub, "list") || !strcmp(sub, "inspect") || !strcmp(sub, "forward") ||
+	     !strcmp(sub, "bench")) &&
+	    !(argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) && mt_load() < 0) {
+		error("model %s: %s", sub, mt_last_error());
+		return 1;
+	}
 	if (!strcmp(sub, "list"))
 		return model_list(argc, argv);
 	if (!strcmp(sub, "inspect"))

@@ -316,6 +316,10 @@ int cmd_predict(int argc, char **argv, struct mmdb_ctx *ctx)
 		return usage_error("predict: unexpected argument '%s'", argv[optind]);
 	if (!spec || (!title && !tsv) || (title && tsv) || (image && tsv))
 		return usage_error("predict: give --run RUN and either --title TEXT [--image FILE] or --tsv FILE");
+	if (mt_load() < 0) {
+		error("predict: %s", mt_last_error());
+		goto out;
+	}
 	if (run_lookup(ctx->db, spec, &id) || read_run(ctx->db, id, &mi))
 		goto out;
 	C = mi.num_classes;

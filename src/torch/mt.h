@@ -17,6 +17,19 @@ extern "C" {
 
 const char *mt_last_error(void);
 
+/*
+ * Makes sure the wrapper is there. mmdb links no libtorch: src/mtload.c
+ * opens libmmdb-torch.so (the .cpp files of src/torch, linked against
+ * libtorch) on the first mt_* call, from $MMDB_TORCH_LIB when set, else
+ * beside the running binary, else in ../lib/mmdb/ from it. Returns 0, or -1
+ * when it cannot be loaded: mt_last_error() then names the path and why, and
+ * every other call fails the same way (int calls return -1, pointers NULL,
+ * mt_cuda_available 0). Commands call it before their first mt_* call to
+ * fail early with that message. Programs linking the wrapper directly (the
+ * unit tests, tests/gpu/) get the wrapper's own mt_load, which returns 0.
+ */
+int mt_load(void);
+
 /* Devices and threads. */
 const char *mt_torch_version(void);       /* e.g. "2.13.0" */
 int mt_cuda_available(void);              /* 1 or 0 */

@@ -23,6 +23,13 @@ void mt_set_error(const std::string &msg)
 	last_error = msg;
 }
 
+// Linked directly, the wrapper is always loaded (mmdb's own mt_load, in
+// src/mtload.c, opens this library).
+int mt_load(void)
+{
+	return 0;
+}
+
 const char *mt_torch_version(void)
 {
 	return TORCH_VERSION;

@@ -10,6 +10,7 @@
 static const char no_torch[] = "mmdb was built without libtorch (valgrind build)";
 
 const char *mt_last_error(void) { return no_torch; }
+int mt_load(void) { return 0; }
 const char *mt_torch_version(void) { return "none"; }
 int mt_cuda_available(void) { return 0; }
 int mt_cuda_device_count(void) { return 0; }

@@ -1,0 +1,155 @@
+/*
+ * mtload: mmdb's side of the libtorch wrapper. mmdb links no libtorch (its
+ * 100+ MB and second of start-up would fall on every command); the wrapper
+ * (src/torch/ built as libmmdb-torch.so, linked against libtorch) is opened
+ * with dlopen on the first mt_* call, and each mt.h function here forwards
+ * to the one found by dlsym. Where the library comes from and what a failed
+ * load does: mt_load() in mt.h.
+ */
+#include "torch/mt.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MT_LIB_NAME "libmmdb-torch.so"
+
+/*
+ * Every mt.h function but mt_load, mt_last_error and mt_model_free (kept
+ * apart below): X(return type, name, (parameters), (arguments), value
+ * returned when the wrapper cannot be loaded).
+ */
+#define MT_FUNCS(X) \
+	X(const char *, mt_torch_version, (void), (), NULL) \
+	X(int, mt_cuda_available, (void), (), 0) \
+	X(int, mt_cuda_device_count, (void), (), 0) \
+	X(int, mt_cuda_device_name, (int index, char *buf, size_t n), (index, buf, n), -1) \
+	X(int, mt_get_num_threads, (void), (), -1) \
+	X(int, mt_set_num_threads, (int n), (n), -1) \
+	X(int, mt_manual_seed, (uint64_t seed), (seed), -1) \
+	X(int, mt_model_new, (const struct mt_config *cfg, mt_model **out), (cfg, out), -1) \
+	X(int, mt_model_params, (mt_model *m, int64_t *total, int64_t *trainable), \
+	  (m, total, trainable), -1) \
+	X(int, mt_model_load_weights, (mt_model *m, const char *path, int part, char *report, \
+	  size_t report_n), (m, path, part, report, report_n), -1) \
+	X(int, mt_model_save_weights, (mt_model *m, const char *path), (m, path), -1) \
+	X(int, mt_train_step, (mt_model *m, const struct mt_batch *b, float *loss), (m, b, loss), -1) \
+	X(int, mt_eval_batch, (mt_model *m, const struct mt_batch *b, float *probs, float *loss), \
+	  (m, b, probs, loss), -1) \
+	X(int, mt_set_lr, (mt_model *m, double lr), (m, lr), -1) \
+	X(double, mt_get_lr, (mt_model *m), (m), 0.0) \
+	X(int, mt_checkpoint_save, (mt_model *m, const char *path, const void *extra, \
+	  size_t extra_len), (m, path, extra, extra_len), -1) \
+	X(int, mt_checkpoint_load, (mt_model *m, const char *path, void **extra, \
+	  size_t *extra_len), (m, path, extra, extra_len), -1) \
+	X(int, mt_forward_features, (mt_model *m, const struct mt_batch *b, int part, float *out, \
+	  size_t n, int *dim), (m, b, part, out, n, dim), -1) \
+	X(const char *, mt_preset_name, (int i, int *kind), (i, kind), NULL) \
+	X(int, mt_preset_params, (const char *name, int vocab_size, int64_t *count), \
+	  (name, vocab_size, count), -1) \
+	X(int, mt_preset_get, (const char *name, struct mt_preset_info *out), (name, out), -1)
+
+#define MT_FIELD(ret, name, params, args, fail) ret (*name) params;
+
+/* The process's one copy of the wrapper: loaded at most once (pthread_once). */
+static struct {
+	pthread_once_t once;
+	int ok;
+	char err[PATH_MAX + 1024];
+	void *handle;
+	const char *(*mt_last_error)(void);
+	void (*mt_model_free)(mt_model *m);
+	MT_FUNCS(MT_FIELD)
+} lib = { .once = PTHREAD_ONCE_INIT };
+
+/* The path to open: $MMDB_TORCH_LIB, else beside the binary, else ../lib/mmdb/. */
+static void lib_path(char *buf, size_t n)
+{
+	const char *env = getenv("MMDB_TORCH_LIB");
+	char exe[PATH_MAX], *slash;
+	ssize_t len;
+
+	if (env && *env) {
+		snprintf(buf, n, "%s", env);
+		return;
+	}
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len <= 0) {
+		snprintf(buf, n, "%s", MT_LIB_NAME);  /* dlopen's own search */
+		return;
+	}
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(buf, n, "%s/../lib/mmdb/" MT_LIB_NAME, exe);
+	if (access(buf, F_OK) == 0)
+		return;
+	/* beside the binary: also the path the error names when neither is there */
+	snprintf(buf, n, "%s/" MT_LIB_NAME, exe);
+}
+
+static void *lib_sym(const char *name)
+{
+	void *p = dlsym(lib.handle, name);
+	if (!p && !lib.err[0]) {
+		const char *why = dlerror();
+		snprintf(lib.err, sizeof(lib.err), "the libtorch wrapper lacks %s: %s", name,
+			 why ? why : "no such symbol");
+	}
+	return p;
+}
+
+static void lib_open(void)
+{
+	char path[PATH_MAX + 64];  /* the binary's directory and a suffix */
+	const char *why;
+
+	lib_path(path, sizeof(path));
+	/* GLOBAL, as when linked: libtorch's CUDA libraries see each other's symbols */
+	lib.handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+	if (!lib.handle) {
+		why = dlerror();
+		snprintf(lib.err, sizeof(lib.err), "cannot load the libtorch wrapper '%s' "
+			 "(MMDB_TORCH_LIB names another): %s", path, why ? why : "unknown error");
+		return;
+	}
+	*(void **)&lib.mt_last_error = lib_sym("mt_last_error");
+	*(void **)&lib.mt_model_free = lib_sym("mt_model_free");
+#define MT_RESOLVE(ret, name, params, args, fail) *(void **)&lib.name = lib_sym(#name);
+	MT_FUNCS(MT_RESOLVE)
+#undef MT_RESOLVE
+	lib.ok = !lib.err[0];
+}
+
+int mt_load(void)
+{
+	pthread_once(&lib.once, lib_open);
+	return lib.ok ? 0 : -1;
+}
+
+const char *mt_last_error(void)
+{
+	if (lib.ok)
+		return lib.mt_last_error();
+	return lib.err;
+}
+
+void mt_model_free(mt_model *m)
+{
+	if (m && mt_load() == 0)
+		lib.mt_model_free(m);
+}
+
+#define MT_STUB(ret, name, params, args, fail) \
+	ret name params \
+	{ \
+		if (mt_load()) \
+			return fail; \
+		return lib.name args; \
+	}
+MT_FUNCS(MT_STUB)
