@@ -116,7 +116,10 @@ int main(int argc, char **argv)
 
 	argc -= optind;
 	argv += optind;
-	optind = 1; /* the command parses its own options from argv[0] on */
+	/* The command parses its own options from argv[0] on; 0 (not 1) makes
+	 * glibc start afresh, so options may follow plain arguments again
+	 * (mmdb sql "SELECT ..." --format csv) despite the "+" above. */
+	optind = 0;
 
 	/* -h is answered before the database is touched. */
 	if (!(argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) &&

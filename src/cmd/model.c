@@ -484,7 +484,7 @@ int cmd_model(int argc, char **argv, struct mmdb_ctx *ctx)
 	}
 	argc--;
 	argv++;
-	optind = 1;
+	optind = 0; /* afresh: see main.c */
 	/* these call into libtorch: without it, one line saying why, before any work */
 	if ((!strcmp(sub, "list") || !strcmp(sub, "inspect") || !strcmp(sub, "forward") ||
 	     !strcmp(sub, "bench")) &&

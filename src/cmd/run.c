@@ -167,7 +167,7 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 		if (p && run_config_preset(cfg, p))
 			return usage_error("run: unknown preset '%s' (seed)", p);
 	}
-	optind = 1;
+	optind = 0; /* afresh: see main.c */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': fputs(usage_text, stdout); return 3;

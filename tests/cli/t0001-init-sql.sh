@@ -21,6 +21,9 @@ check_eq "csv output" "$("$MMDB" sql --format csv "SELECT 1 AS a, 'x,y' AS b" | 
 1,"x,y"'
 check_eq "json output" "$("$MMDB" sql --format json "SELECT 1 AS a, NULL AS b, 'q\"' AS c")" '[{"a": 1, "b": null, "c": "q\""}]'
 check_status "unknown format is a usage error" 2 "$MMDB" sql --format xml "SELECT 1"
+check_eq "options may follow the SQL" "$("$MMDB" sql "SELECT 1 AS a" --format csv | tr -d '\r')" 'a
+1'
+check_eq "... and global options come before the command" "$("$MMDB" -q sql "SELECT 2 AS b" --format=json)" '[{"b": 2}]'
 check_status "sql on a missing database fails" 1 "$MMDB" --db "$T/missing.db" sql "SELECT 1"
 check_match "naming the file" "$(cat "$T/.err")" "missing.db"
 printf 'this is not a database at all, just text.................................................................' > "$T/junk.db"

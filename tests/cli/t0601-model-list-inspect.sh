@@ -35,6 +35,8 @@ PY
 out=$("$MMDB" model inspect "$T/r18.safetensors")
 check_match "inspect lists a tensor" "$out" "conv1.weight +F32 +\[64, 3, 7, 7\] +37632"
 check_match "inspect shows F16" "$out" "bn1.running_var +F16 +\[64\] +128"
+check_match "inspect FILE --format csv (options after the file)" \
+	"$("$MMDB" model inspect "$T/r18.safetensors" --format csv | tr -d '\r')" 'conv1.weight,F32,"\[64, 3, 7, 7\]",37632'
 check_match "inspect totals" "$out" "10 tensors, .* parameters"
 check_match "inspect metadata" "$out" "metadata format = pt"
 check_match "inspect matches the preset" "$out" "preset: resnet18"
