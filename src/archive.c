@@ -42,6 +42,7 @@ struct ar_reader {
 	size_t head_n, head_at; /* ... and handed to libarchive first */
 	int entries;       /* entries returned so far */
 	int at_end;        /* ar_next returned 0 */
+	int damaged;       /* the last ar_read met a damaged entry */
 };
 
 const char *ar_lib_version(void)
@@ -251,6 +252,7 @@ int ar_next(struct ar_reader *r, struct ar_entry *e)
 	int rc;
 	if (r->at_end)
 		return 0;
+	r->damaged = 0;
 	rc = archive_read_next_header(r->a, &ae);
 	if (rc == ARCHIVE_EOF) {
 		r->at_end = 1;
@@ -279,11 +281,24 @@ int ar_next(struct ar_reader *r, struct ar_entry *e)
 ssize_t ar_read(struct ar_reader *r, void *buf, size_t n)
 {
 	la_ssize_t got = archive_read_data(r->a, buf, n);
-	if (got == ARCHIVE_WARN)
-		got = 0;
+	/* A warning while reading data is damage (a zip entry's bad CRC): the
+	 * bytes of this call are not counted, so going on would drop them. */
+	if (got == ARCHIVE_WARN) {
+		r->damaged = 1;
+		if (r->flags & AR_SKIP_DAMAGED)
+			return -1;
+		return ar_fail(r, " (damaged entry)");
+	}
 	if (got < 0)
 		return ar_fail(r, "");
 	return (ssize_t)got;
+}
+
+const char *ar_damaged(struct ar_reader *r)
+{
+	if (!r->damaged)
+		return NULL;
+	return archive_error_string(r->a) ? archive_error_string(r->a) : "damaged entry";
 }
 
 int64_t ar_bytes_consumed(struct ar_reader *r)

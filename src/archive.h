@@ -27,14 +27,28 @@ struct ar_entry {
 int ar_open(struct ar_reader **out, const char *path);
 
 /* Flags for ar_open_flags. */
-enum { AR_HASH = 1 << 0 /* hash every byte of the file for ar_sha256() */ };
+enum {
+	AR_HASH = 1 << 0,         /* hash every byte of the file for ar_sha256() */
+	AR_SKIP_DAMAGED = 1 << 1, /* a damaged entry is the caller's to skip: see ar_damaged() */
+};
 /* Like ar_open, with AR_* flags. */
 int ar_open_flags(struct ar_reader **out, const char *path, int flags);
 void ar_close(struct ar_reader *r);
 /* Advances to the next entry: 1 and *e filled, 0 at the end, -1 on error. */
 int ar_next(struct ar_reader *r, struct ar_entry *e);
-/* Reads up to n bytes of the current entry's data: bytes read, 0 at its end, -1 on error. */
+/*
+ * Reads up to n bytes of the current entry's data: bytes read, 0 at its end,
+ * -1 on error. An entry whose data is damaged (a zip entry's bad CRC) is an
+ * error too, never a short entry; opened with AR_SKIP_DAMAGED, that error is
+ * not printed and ar_damaged() says why.
+ */
 ssize_t ar_read(struct ar_reader *r, void *buf, size_t n);
+/*
+ * After ar_read returned -1 for a damaged entry of a reader opened with
+ * AR_SKIP_DAMAGED: libarchive's reason (valid until the next call on r);
+ * ar_next() then goes on with the following entry. NULL otherwise.
+ */
+const char *ar_damaged(struct ar_reader *r);
 /* Bytes of the underlying (compressed) file consumed so far, for progress. */
 int64_t ar_bytes_consumed(struct ar_reader *r);
 const char *ar_lib_version(void);

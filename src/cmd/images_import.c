@@ -239,7 +239,7 @@ static int read_archive(struct reader *rd)
 	struct ar_entry e;
 	int r = 0, first = 1;
 
-	if (ar_open(&ar, rd->path))
+	if (ar_open_flags(&ar, rd->path, AR_SKIP_DAMAGED))
 		return -1;
 	while ((r = ar_next(ar, &e)) == 1) {
 		uint64_t at = (uint64_t)ar_bytes_consumed(ar);
@@ -259,6 +259,9 @@ static int read_archive(struct reader *rd)
 			r = put_skip(rd, e.name, why, at) ? 1 : 0;
 		else
 			r = read_entry(rd, e.name, e.size, archive_read_fn, ar, at);
+		/* One damaged entry (a bad checksum) is skipped; the rest are read. */
+		if (r < 0 && ar_damaged(ar))
+			r = put_skip(rd, e.name, "damaged in the archive", at) ? 1 : 0;
 		if (r)
 			break;
 	}

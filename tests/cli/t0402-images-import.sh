@@ -114,3 +114,28 @@ check_status "a single plain file is one entry" 0 "$MMDB" -q images import --for
 check_eq "imported by its name" "$(q "SELECT status FROM images WHERE post_id = 'big1'")" "ok"
 check_status "a missing path fails" 1 "$MMDB" -q images import "$T/none.tar"
 check_status "no path is a usage error" 2 "$MMDB" images import
+
+# A zip entry whose checksum does not match its bytes is skipped and said;
+# the entries around it are imported.
+python3 - "$IMAGES" "$T" <<'PY'
+import os, sys, zipfile
+images, t = sys.argv[1], sys.argv[2]
+ids = open(os.path.join(t, "ids")).read().split()
+p = os.path.join(t, "damaged.zip")
+with zipfile.ZipFile(p, "w") as zf:
+    for i in ids[:3]:
+        zf.writestr("d/%s.jpg" % i, open(os.path.join(images, i + ".jpg"), "rb").read())
+b = bytearray(open(p, "rb").read())
+locs = [i for i in range(len(b) - 4) if b[i:i + 4] == b"PK\x03\x04"]
+cens = [i for i in range(len(b) - 4) if b[i:i + 4] == b"PK\x01\x02"]
+# the CRC of the second entry (ids[1]), in its local header and the directory
+for off in (locs[1] + 14, cens[1] + 16):
+    b[off:off + 4] = b"\xde\xad\xbe\xef"
+open(p, "wb").write(b)
+PY
+check_status "a zip with one damaged entry imports the rest" 0 "$MMDB" images import --force --format csv "$T/damaged.zip"
+check_match "the damaged entry is skipped" "$(cat "$T/.out")" "skipped,damaged in the archive,1"
+check_match "the other two are ok" "$(cat "$T/.out")" "^ok,,2"
+"$MMDB" -v images import --force "$T/damaged.zip" >/dev/null 2>"$T/v.err"
+check_match "and named with -v" "$(cat "$T/v.err")" "skipped 'd/$(sed -n 2p "$T/ids").jpg': damaged in the archive"
+check_eq "every object matches its name" "$(bad_objects)" ""

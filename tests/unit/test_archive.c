@@ -242,6 +242,15 @@ static void test_archive__errors_name_the_file(void **state)
 		;
 	assert_int_equal(n, -1);
 	ar_close(r);
+	/* A zip entry whose CRC does not match its data: an error, not a short entry. */
+	sh("cd '%s' && rm -f crc.zip && zip -q crc.zip multimodal_train.tsv && "
+	   "printf '\\336\\255\\276\\357' | dd of=crc.zip bs=1 seek=14 conv=notrunc status=none", tmpdir);
+	assert_int_equal(ar_open(&r, tpath("crc.zip")), 0);
+	assert_int_equal(ar_next(r, &e), 1);
+	while ((n = ar_read(r, buf, sizeof(buf))) > 0)
+		;
+	assert_int_equal(n, -1);
+	ar_close(r);
 }
 
 int main(void)
