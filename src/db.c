@@ -10,6 +10,7 @@
 #include "migrations.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,11 +144,31 @@ int db_migrate(struct db *db, int target)
 	return 0;
 }
 
+/*
+ * Process-wide SQLite settings, before its first use: no memory statistics
+ * (they take a global mutex on every allocation, a few percent of a bulk
+ * insert; mmdb never reads them).
+ */
+static void sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/*
+ * Pages of a new database: 64 KiB instead of SQLite's 4 KiB. Fewer, larger
+ * pages make the B-trees shallower and the page cache smaller in pages: an
+ * ingest of 600k posts (random ids into two unique indexes) takes about a
+ * fifth less CPU. Set before the first table and before WAL, which fix it.
+ */
+#define DB_PAGE_SIZE 65536
+
 int db_open(struct db **out, const char *path, int flags)
 {
+	static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 	struct db *db;
-	int oflags, rc;
+	int oflags, rc, ntables = -1;
 	*out = NULL;
+	pthread_once(&config_once, sqlite_config);
 	if ((flags & (DB_NO_CREATE | DB_READONLY)) && access(path, F_OK))
 		return error("cannot open database '%s': no such file (run 'mmdb init' first)", path);
 	db = xcalloc(1, sizeof(*db));
@@ -171,11 +192,17 @@ int db_open(struct db **out, const char *path, int flags)
 			goto fail;
 		}
 		rc = db_step(st);
+		if (rc == DB_ROW)
+			ntables = (int)db_column_int(st, 0);
 		db_finalize(st);
 		if (rc < 0)
 			goto fail;
 	}
 	if (!db->readonly) {
+		char sql[64];
+		snprintf(sql, sizeof(sql), "PRAGMA page_size = %d", DB_PAGE_SIZE);
+		if (ntables == 0 && db_exec(db, sql))
+			goto fail;
 		if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL"))
 			goto fail;
 		if (!(flags & DB_NO_MIGRATE) && db_migrate(db, 0))

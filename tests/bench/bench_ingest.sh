@@ -90,4 +90,4 @@ base_rss=$(cat "$W/rss")
 echo "sqlite3 .import : ${best_import} s wall, ${cpu_import} s CPU"
 echo "mmdb ingest     : ${best_mmdb} s wall, ${cpu_mmdb} s CPU ($(awk "BEGIN { printf \"%.0f\", $RECORDS / $best_mmdb }") records/s)"
 echo "ratio (.import / mmdb, >= 1.0 is the target): $(awk "BEGIN { printf \"%.2f\", $best_import / $best_mmdb }")"
-echo "mmdb peak RSS: $((rss / 1024)) MB (target < 100 MB); of it $((base_rss / 1024)) MB are the program itself ('mmdb --version': libtorch loaded at start)"
+echo "mmdb peak RSS: $((rss / 1024)) MB (target < 100 MB); of it $((base_rss / 1024)) MB are the program itself ('mmdb --version')"
