@@ -23,7 +23,7 @@ CREATE TABLE ingests (
   finished_at        TEXT,
   seconds            REAL,
   mmdb_version       TEXT NOT NULL
-, pid INTEGER);
+, pid INTEGER, reason TEXT);
 CREATE TABLE posts (
   id                    TEXT PRIMARY KEY,
   dataset_id            INTEGER NOT NULL REFERENCES datasets(id),
@@ -46,7 +46,6 @@ CREATE TABLE posts (
   ingest_id             INTEGER REFERENCES ingests(id),
   line                  INTEGER
 );
-CREATE INDEX posts_split ON posts(split, label_6way);
 CREATE TABLE ingest_errors (
   id         INTEGER PRIMARY KEY,
   ingest_id  INTEGER NOT NULL REFERENCES ingests(id) ON DELETE CASCADE,
@@ -94,7 +93,6 @@ CREATE TABLE images (
   updated_at       TEXT
 );
 CREATE INDEX images_status ON images(status);
-CREATE INDEX images_sha256 ON images(sha256);
 CREATE TABLE vocabs (
   id          INTEGER PRIMARY KEY,
   path        TEXT NOT NULL,
@@ -247,3 +245,4 @@ LEFT JOIN images i ON i.post_id = p.post_id
 CREATE INDEX epochs_run_split ON epochs(run_id, split, epoch);
 CREATE INDEX predictions_post ON predictions(run_id, split, post_id);
 CREATE INDEX predictions_label_prob ON predictions(run_id, split, prob_label);
+CREATE INDEX images_sha256 ON images(sha256) WHERE sha256 IS NOT NULL;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,34 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The latest error's message, for error_last(); any thread may set it. */
+static pthread_mutex_t last_mu = PTHREAD_MUTEX_INITIALIZER;
+static char last_msg[512];
+
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	char msg[4096];
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fprintf(stderr, "mmdb: %s%s\n", prefix, msg);
+	if (!*prefix) {
+		size_t n = strlen(msg);
+		if (n >= sizeof(last_msg)) /* cut at a UTF-8 character boundary */
+			for (n = sizeof(last_msg) - 1; n && ((unsigned char)msg[n] & 0xC0) == 0x80; n--)
+				;
+		pthread_mutex_lock(&last_mu);
+		memcpy(last_msg, msg, n);
+		last_msg[n] = '\0';
+		pthread_mutex_unlock(&last_mu);
+	}
+}
+
+void error_last(char *buf, size_t n)
+{
+	if (!n)
+		return;
+	pthread_mutex_lock(&last_mu);
+	snprintf(buf, n, "%s", last_msg);
+	pthread_mutex_unlock(&last_mu);
 }
 
 int error(const char *fmt, ...)

@@ -31,6 +31,12 @@
 int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void warning(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void die(const char *fmt, ...) PRINTF_LIKE(1, 2) NORETURN;
+/*
+ * Copies the message of the latest error(), die() or usage_error() (from any
+ * thread; without the "mmdb: ") into buf of n bytes, cut to fit; "" if
+ * there was none. For recording why something failed.
+ */
+void error_last(char *buf, size_t n);
 
 /*
  * usage_error() prints "mmdb: <message>" and returns 2 (the usage exit

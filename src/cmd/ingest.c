@@ -665,6 +665,7 @@ static int mark_stale_ingests(struct db *db)
 	int rc, ret = 0;
 	if (db_prepare(db, &sel, "SELECT id, pid FROM ingests WHERE status = 'running'") ||
 	    db_prepare(db, &upd, "UPDATE ingests SET status = 'failed', "
+				 "reason = 'interrupted: its process ended before it finished', "
 				 "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
 				 "WHERE id = ?1 AND status = 'running'")) {
 		ret = -1;
@@ -707,6 +708,39 @@ static int create_ingest_row(struct ingest *in, int64_t size)
 		return -1;
 	in->ingest_id = db_last_insert_rowid(in->db);
 	return 0;
+}
+
+/*
+ * An ingest that failed with an error: its uncommitted work is rolled back
+ * and its row (if still 'running') says 'failed' and why (the error printed
+ * last). Outside --strict only: there, the row itself is rolled back. A
+ * database that cannot take even this is left to mark_stale_ingests().
+ */
+static void mark_failed(struct ingest *in, int64_t id)
+{
+	struct db_stmt *st = NULL;
+	char reason[512];
+	if (in->strict || id <= 0)
+		return;
+	error_last(reason, sizeof(reason));
+	if (in->in_txn) {
+		db_rollback(in->db);
+		in->in_txn = 0;
+	}
+	if (db_begin(in->db))
+		return;
+	if (db_prepare(in->db, &st, "UPDATE ingests SET status = 'failed', reason = ?2, "
+				    "finished_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') "
+				    "WHERE id = ?1 AND status = 'running'") ||
+	    db_bind_int(st, 1, id) || db_bind_text(st, 2, *reason ? reason : "failed", -1) ||
+	    db_step(st) < 0) {
+		db_finalize(st);
+		db_rollback(in->db);
+		return;
+	}
+	db_finalize(st);
+	if (db_commit(in->db))
+		db_rollback(in->db);
 }
 
 /* Exit-status-like results of one entry. */
@@ -858,6 +892,8 @@ static int ingest_entry(struct ingest *in, struct ar_reader *ar, const char *dis
 			ret = ENTRY_FAILED;
 	}
 out:
+	if (ret == ENTRY_FAILED)
+		mark_failed(in, in->ingest_id);
 	if (started) {
 		/* Stop the reader (it may wait for room), drain, join. */
 		queue_cancel(&q);
@@ -968,6 +1004,8 @@ out:
 		db_rollback(in->db);
 		in->in_txn = 0;
 	}
+	for (i = 0; ret == ENTRY_FAILED && i < nids; i++)
+		mark_failed(in, ids[i]);
 	free(ids);
 	ar_close(ar);
 	return ret;
