@@ -4,12 +4,13 @@
  *
  * Each file entry is read on a second thread (decompression, SHA-256,
  * parsing, typed conversion) and handed over in batches to the main thread,
- * which writes them with prepared statements inside BEGIN IMMEDIATE
- * transactions of COMMIT_EVERY records (--batch), so a killed ingest keeps what it
- * committed and a re-run completes it. Rows whose id is already stored
- * with the same content count as unchanged; with different content they are
- * bad records ("duplicate id with different content"), or, with --update,
- * replace the stored row when it came from an earlier ingest. Bad records
+ * which writes them with prepared statements (posts GROUP_ROWS to an INSERT)
+ * inside BEGIN IMMEDIATE transactions of COMMIT_EVERY records (--batch), so a
+ * killed ingest keeps what it committed and a re-run completes it. Rows
+ * whose id is already stored with the same content count as unchanged; with
+ * different content they are bad records ("duplicate id with different
+ * content"), or, with --update, replace the stored row when it came from an
+ * earlier ingest. Bad records
  * go to ingest_errors with file, line, column, reason and detail; --strict
  * runs everything in one transaction and rolls it back at the first one.
  */
@@ -36,6 +37,7 @@
 #define QUEUE_DEPTH 4         /* batches in flight: bounds memory */
 #define COMMIT_EVERY 50000    /* records per transaction, by default */
 #define RAW_MAX 2000          /* bytes of a bad record kept in ingest_errors */
+#define GROUP_ROWS 64         /* posts per multi-row INSERT */
 
 /* ---- batches handed from the reading thread to the writing one ---- */
 
@@ -261,6 +263,11 @@ struct ingest {
 	struct db_stmt *ins_post, *sel_post, *upd_post, *ins_img, *upd_img;
 	struct db_stmt *ins_com, *sel_com, *upd_com, *ins_err, *ins_ingest, *upd_ingest;
 	struct db_stmt *max_post, *img_from_posts;
+	struct db_stmt *ins_group[2]; /* GROUP_ROWS and GROUP_ROWS / 8 posts at once */
+	/* good posts waiting for a multi-row INSERT (pointers into the current batch) */
+	const struct item *group[GROUP_ROWS];
+	const struct batch *group_batch;
+	int ngroup;
 	int in_txn;
 	long since_commit, commit_every;
 	int64_t img_after;       /* posts rowids above this still need images rows */
@@ -284,10 +291,19 @@ static const char post_cols_sql[] =
 static int prepare_all(struct ingest *in)
 {
 	struct strbuf sb = STRBUF_INIT;
-	int ret = 0;
+	int ret = 0, i;
 	sb_addf(&sb, "INSERT INTO posts(%s) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
 		"?14,?15,?16,?17,?18,?19,?20) ON CONFLICT(id) DO NOTHING", post_cols_sql);
 	ret |= db_prepare(in->db, &in->ins_post, sb.buf);
+	for (i = 0; i < 2; i++) {
+		int rows = i ? GROUP_ROWS / 8 : GROUP_ROWS, r;
+		sb_reset(&sb);
+		sb_addf(&sb, "INSERT OR IGNORE INTO posts(%s) VALUES ", post_cols_sql);
+		for (r = 0; r < rows; r++)
+			sb_adds(&sb, r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+				       : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		ret |= db_prepare(in->db, &in->ins_group[i], sb.buf);
+	}
 	ret |= db_prepare(in->db, &in->ins_img,
 			  "INSERT OR IGNORE INTO images(post_id, url) VALUES (?1, ?2)");
 	ret |= db_prepare(in->db, &in->max_post, "SELECT max(rowid) FROM posts");
@@ -348,6 +364,8 @@ static void finalize_all(struct ingest *in)
 	db_finalize(in->upd_ingest);
 	db_finalize(in->max_post);
 	db_finalize(in->img_from_posts);
+	db_finalize(in->ins_group[0]);
+	db_finalize(in->ins_group[1]);
 }
 
 static int bind_value(struct db_stmt *st, int idx, const struct fd_value *v)
@@ -364,17 +382,23 @@ static int bind_value(struct db_stmt *st, int idx, const struct fd_value *v)
 	}
 }
 
-static int bind_post(struct ingest *in, struct db_stmt *st, const struct item *it)
+/* Binds a post's 20 values to parameters base + 1 .. base + 20 of st. */
+static int bind_post_at(struct ingest *in, struct db_stmt *st, int base, const struct item *it)
 {
 	int c, ret = 0;
-	ret |= bind_value(st, 1, &it->v[FP_ID]);
-	ret |= db_bind_int(st, 2, in->dataset_id);
-	ret |= db_bind_text(st, 3, in->split, -1);
+	ret |= bind_value(st, base + 1, &it->v[FP_ID]);
+	ret |= db_bind_int(st, base + 2, in->dataset_id);
+	ret |= db_bind_text_static(st, base + 3, in->split, -1);
 	for (c = 1; c < FP_NCOLS; c++)
-		ret |= bind_value(st, POST_PARAM(c), &it->v[c]);
-	ret |= db_bind_int(st, 19, in->ingest_id);
-	ret |= db_bind_int(st, 20, it->line);
+		ret |= bind_value(st, base + POST_PARAM(c), &it->v[c]);
+	ret |= db_bind_int(st, base + 19, in->ingest_id);
+	ret |= db_bind_int(st, base + 20, it->line);
 	return ret ? -1 : 0;
+}
+
+static int bind_post(struct ingest *in, struct db_stmt *st, const struct item *it)
+{
+	return bind_post_at(in, st, 0, it);
 }
 
 static int bind_comment(struct ingest *in, struct db_stmt *st, const struct item *it)
@@ -451,6 +475,12 @@ static int existing_row(struct ingest *in, const struct item *it, const char *ra
 		db_reset(sel);
 		return rc < 0 ? -1 : error("internal: '%s' line %ld: id vanished", in->file, it->line);
 	}
+	if (posts && db_column_int(sel, 17) == in->ingest_id && db_column_int(sel, 18) == it->line) {
+		/* This very record, inserted by a multi-row INSERT beside others that were not. */
+		db_reset(sel);
+		in->ok++;
+		return 0;
+	}
 	if (posts) {
 		if (db_column_int(sel, 0) != in->dataset_id)
 			diff = "dataset";
@@ -506,17 +536,67 @@ static int existing_row(struct ingest *in, const struct item *it, const char *ra
 	return record_error(in, it->line, diff, "duplicate id with different content", detail, raw);
 }
 
+/*
+ * Writes the posts waiting in the group: as many multi-row INSERTs of
+ * GROUP_ROWS and GROUP_ROWS / 8 rows as fit, the rest one by one. When an
+ * INSERT skips some rows (their id is stored already, or came twice), each
+ * of its records is looked up: the ones it inserted count as ok, the others
+ * go through existing_row() in file order, as if written one at a time.
+ */
+static int flush_group(struct ingest *in)
+{
+	const struct batch *b = in->group_batch;
+	int at = 0, ret = 0;
+	while (at < in->ngroup && !ret) {
+		int left = in->ngroup - at, n, r, rc;
+		struct db_stmt *st;
+		if (left >= GROUP_ROWS) {
+			st = in->ins_group[0];
+			n = GROUP_ROWS;
+		} else if (left >= GROUP_ROWS / 8) {
+			st = in->ins_group[1];
+			n = GROUP_ROWS / 8;
+		} else {
+			st = in->ins_post;
+			n = 1;
+		}
+		for (r = 0; r < n && !ret; r++)
+			ret = bind_post_at(in, st, 20 * r, in->group[at + r]);
+		if (ret)
+			break;
+		rc = db_step(st);
+		db_reset(st);
+		if (rc < 0) {
+			ret = -1;
+			break;
+		}
+		if (db_changes(in->db) == n) {
+			in->ok += n;
+		} else {
+			for (r = 0; r < n && !ret; r++)
+				ret = existing_row(in, in->group[at + r], b->arena.buf + in->group[at + r]->raw);
+		}
+		at += n;
+	}
+	in->ngroup = 0;
+	return ret;
+}
+
 static int write_item(struct ingest *in, const struct batch *b, const struct item *it)
 {
 	struct db_stmt *st;
 	int rc;
-	if (it->reason)
+	if (it->reason) {
+		/* Errors in file order: the posts before this one first. */
+		if (flush_group(in))
+			return -1;
 		return record_error(in, it->line, it->col, it->reason, b->arena.buf + it->detail,
 				    b->arena.buf + it->raw);
+	}
 	if (in->kind == FD_POSTS) {
-		st = in->ins_post;
-		if (bind_post(in, st, it))
-			return -1;
+		in->group_batch = b;
+		in->group[in->ngroup++] = it;
+		return in->ngroup == GROUP_ROWS ? flush_group(in) : 0;
 	} else {
 		st = in->ins_com;
 		if (bind_comment(in, st, it))
@@ -604,7 +684,7 @@ static int maybe_commit(struct ingest *in)
 	if (++in->since_commit < in->commit_every)
 		return 0;
 	in->since_commit = 0;
-	if (flush_images(in))
+	if (flush_group(in) || flush_images(in))
 		return -1;
 	if (in->strict)
 		return 0;
@@ -769,6 +849,7 @@ static int ingest_entry(struct ingest *in, struct ar_reader *ar, const char *dis
 	in->file = display;
 	in->ok = in->bad = in->unchanged = in->updated = 0;
 	in->ingest_id = 0;
+	in->ngroup = 0;
 
 	rd.tsv = tsv_new(tsv_from_archive, ar, 0);
 	rc = tsv_next(rd.tsv, &hdr);
@@ -840,6 +921,10 @@ static int ingest_entry(struct ingest *in, struct ar_reader *ar, const char *dis
 				break;
 			}
 		}
+		/* The group points into the batch, which goes back to the reader. */
+		if (!ret && flush_group(in))
+			ret = ENTRY_FAILED;
+		in->ngroup = 0;
 		records += (long)b->n;
 		batch_put_spare(&q, b);
 		if (ret)
