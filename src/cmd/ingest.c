@@ -17,6 +17,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmds.h"
 #include "../archive.h"
+#include "../ckpt.h"
 #include "../db.h"
 #include "../fakeddit.h"
 #include "../progress.h"
@@ -38,6 +39,7 @@
 #define COMMIT_EVERY 50000    /* records per transaction, by default */
 #define RAW_MAX 2000          /* bytes of a bad record kept in ingest_errors */
 #define GROUP_ROWS 64         /* posts per multi-row INSERT */
+#define CKPT_WAIT_EVERY 4     /* commits between waits for a whole checkpoint */
 
 /* ---- batches handed from the reading thread to the writing one ---- */
 
@@ -268,8 +270,9 @@ struct ingest {
 	const struct item *group[GROUP_ROWS];
 	const struct batch *group_batch;
 	int ngroup;
+	struct ckpt *ckpt;       /* checkpoints on a thread of their own, or NULL */
 	int in_txn;
-	long since_commit, commit_every;
+	long since_commit, commit_every, commits;
 	int64_t img_after;       /* posts rowids above this still need images rows */
 	/* the current entry */
 	int64_t ingest_id;
@@ -690,6 +693,8 @@ static int maybe_commit(struct ingest *in)
 		return 0;
 	if (save_counts(in) || txn_commit(in))
 		return -1;
+	/* Every CKPT_WAIT_EVERY commits, all of the WAL is copied before going on. */
+	ckpt_request(in->ckpt, ++in->commits % CKPT_WAIT_EVERY == 0);
 	return txn_begin(in);
 }
 
@@ -1192,6 +1197,8 @@ int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
 		ret = 1;
 		goto out;
 	}
+	if (!in.strict)
+		in.ckpt = ckpt_start(in.db, ctx->db_path);
 	if (db_prepare(in.db, &st, "INSERT INTO datasets(name) VALUES (?1) ON CONFLICT(name) DO NOTHING") ||
 	    db_bind_text(st, 1, dataset, -1) || db_step(st) < 0) {
 		ret = 1;
@@ -1232,6 +1239,7 @@ int cmd_ingest(int argc, char **argv, struct mmdb_ctx *ctx)
 out:
 	if (in.in_txn)
 		db_rollback(in.db);
+	ckpt_stop(in.ckpt);
 	db_finalize(st);
 	finalize_all(&in);
 	return ret;
