@@ -274,8 +274,19 @@ static int dec_jpeg(struct img_tls *t, const uint8_t *d, size_t n, const struct 
 
 	if (jpeg_handle(t, why, why_n))
 		return -1;
+	/*
+	 * TurboJPEG returns success without setting the size when the data
+	 * reaches an end of image (its own, or the one it makes up at the end
+	 * of cut data) before a frame header: a tables-only stream.
+	 */
+	w = h = 0;
 	if (tjDecompressHeader3(t->tj, d, n, &w, &h, &subsamp, &cs) < 0)
 		return jpeg_fail(t, why, why_n);
+	if (w == 0 || h == 0) {
+		if (n >= 2 && d[n - 2] == 0xff && d[n - 1] == 0xd9)
+			return fail(why, why_n, "corrupt: JPEG without a frame header (tables only)");
+		return fail(why, why_n, "truncated: JPEG data ends before its frame header");
+	}
 	if (check_size(w, h, why, why_n))
 		return -1;
 	jpeg_markers(d, n, &r->orient, &adobe);

@@ -557,6 +557,39 @@ static void test_image__truncated_is_an_error(void **state)
 	}
 }
 
+/*
+ * JPEG data that ends before its frame header (cut inside the first
+ * markers, or a tables-only stream) has no size: TurboJPEG's header call
+ * succeeds without setting one, and the decoder must not read it (memcheck
+ * found the image size read uninitialised).
+ */
+static void test_image__jpeg_without_frame_header(void **state)
+{
+	static const uint8_t tables_only[] = { 0xff, 0xd8, 0xff, 0xd9 };
+	char path[1024], why[128];
+	struct img im = IMG_INIT;
+	unsigned char *d;
+	size_t n, cut;
+	int fmt, w, h;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/2373dm.jpg", sample_dir);
+	d = slurp_ok(path, &n);
+	for (cut = 4; cut <= 30; cut++) {
+		why[0] = 0;
+		assert_int_equal(img_decode(d, cut, &im, why, sizeof(why)), -1);
+		assert_null(im.pix);
+		if (strcmp(why, "truncated: JPEG data ends before its frame header"))
+			fail_msg("cut at %zu: '%s'", cut, why);
+		assert_int_equal(img_probe(d, cut, &fmt, &w, &h), -1);
+	}
+	free(d);
+	why[0] = 0;
+	assert_int_equal(img_decode(tables_only, sizeof(tables_only), &im, why, sizeof(why)), -1);
+	assert_string_equal(why, "corrupt: JPEG without a frame header (tables only)");
+	assert_null(im.pix);
+}
+
 static uint32_t crc32_png(const uint8_t *p, size_t n)
 {
 	uint32_t c = 0xffffffffu;
@@ -943,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_image__decode_resize_close_to_pillow),
 		cmocka_unit_test(test_image__orientation_in_decode_resize),
 		cmocka_unit_test(test_image__truncated_is_an_error),
+		cmocka_unit_test(test_image__jpeg_without_frame_header),
 		cmocka_unit_test(test_image__huge_declared_size_is_refused),
 		cmocka_unit_test(test_image__truncated_gif_canvas_not_filled),
 		cmocka_unit_test(test_image__corrupt_is_an_error),
