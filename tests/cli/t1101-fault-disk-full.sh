@@ -90,6 +90,7 @@ check_eq "the first ingest marked failed, the second completed" \
 	"$(q "SELECT group_concat(status, ' ') FROM (SELECT status FROM ingests ORDER BY id)")" "failed completed"
 
 # --- a checkpoint during mmdb run -----------------------------------------
+end_without_torch "a full disk during mmdb run"
 kill "$SERVER_PID" 2>/dev/null
 export MMDB_DB="$T/run.db" MMDB_CACHE="$T/cache"
 check "synthetic dataset" setup_synthetic 48 32 16

@@ -79,6 +79,7 @@ check_eq "every image fetched" "$(q "SELECT count(*) FROM images WHERE status IN
 check_eq "one object per image" "$(count_objects)" "$((n - 1))"
 
 # --- run ------------------------------------------------------------------
+end_without_torch "the lock during mmdb run"
 kill "$SERVER_PID" 2>/dev/null
 export MMDB_DB="$T/run.db" MMDB_CACHE="$T/runcache"
 LOCKED="database '$MMDB_DB' is locked by another process"
