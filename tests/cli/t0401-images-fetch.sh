@@ -31,7 +31,12 @@ add_post noturl "not a url"
 add_post noimage ""
 flush_posts
 
-FLAGS="--timeout 5 --stall-timeout 1 --min-speed 100 --connect-timeout 2 --retries 1 --backoff 0.05 --max-bytes 1M"
+# The limits scale together with $SLOW (lib.sh), which keeps what the checks
+# rely on: a stall (100 bytes, then 30 s of silence) trips --stall-timeout
+# before --timeout, and /drip/ (17 kB at 256 bytes/s: 67 s) outlasts --timeout
+# while never being slow enough to stall.
+[ "$SLOW" -le 10 ] || SLOW=10
+FLAGS="--timeout $((5 * SLOW)) --stall-timeout $SLOW --min-speed 100 --connect-timeout $((2 * SLOW)) --retries 1 --backoff 0.05 --max-bytes 1M"
 check_status "fetch runs to the end" 0 "$MMDB" images fetch $FLAGS --format csv
 summary=$(cat "$T/.out")
 check_match "summary counts by reason" "$summary" "^http_error,HTTP 404,1"

@@ -23,6 +23,8 @@ SKIP="t0601-model-list-inspect t0602-model-parity t0605-torch-lazy-load t0700-ru
 SKIP="$SKIP t0702-run-failures t0703-run-sample t1105-fault-kill-run t1106-fault-huge-inputs"
 # The tests that train only at their end skip that part (end_without_torch).
 export MMDB_TEST_NO_TORCH="make valgrind: built without libtorch"
+# The time limits tests give mmdb, scaled for memcheck (tests/cli/lib.sh).
+export MMDB_TEST_SLOW=4
 
 # libjpeg-turbo's SIMD code reads as uninitialised to memcheck (its own
 # buffers, then our pixels); its documented switch turns the SIMD off.
