@@ -11,10 +11,10 @@ SHARED="$MMDB_SHARED"
 SAMPLE="$SHARED/fakeddit-sample"
 GOLDEN="$SHARED/golden"
 
-# SLOW: the factor for the time limits a test gives mmdb where it must not
-# reach them (a limit that is itself what a check is about keeps its
-# relation to the others). make valgrind sets MMDB_TEST_SLOW: memcheck runs
-# mmdb some 20 times slower, on a machine it keeps busy.
+# SLOW: the factor for how long a test waits for mmdb, and for the time
+# limits it gives mmdb where it must not reach them (a limit that is itself
+# what a check is about keeps its relation to the others). make valgrind
+# sets MMDB_TEST_SLOW: memcheck runs mmdb some 20 times slower.
 SLOW=${MMDB_TEST_SLOW:-1}
 
 ok() { echo "ok - $*"; }

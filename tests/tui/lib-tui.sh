@@ -34,9 +34,10 @@ keys() { tm send-keys -t tui "$@"; }
 # type_text TEXT: literal text (no key names).
 type_text() { tm send-keys -t tui -l "$1"; }
 
-# wait_for REGEX [SECONDS]: until the pane matches (grep -E); 1 on timeout.
+# wait_for REGEX [SECONDS]: until the pane matches (grep -E); 1 on timeout
+# (SECONDS times $SLOW, from lib.sh).
 wait_for() {
-	n=$(( ${2:-15} * 10 ))
+	n=$(( ${2:-15} * 10 * SLOW ))
 	while [ "$n" -gt 0 ]; do
 		screen >"$T/.pane" 2>/dev/null
 		grep -Eq -- "$1" "$T/.pane" && return 0
@@ -48,7 +49,7 @@ wait_for() {
 
 # wait_gone REGEX [SECONDS]: until the pane no longer matches.
 wait_gone() {
-	n=$(( ${2:-15} * 10 ))
+	n=$(( ${2:-15} * 10 * SLOW ))
 	while [ "$n" -gt 0 ]; do
 		screen >"$T/.pane" 2>/dev/null
 		grep -Eq -- "$1" "$T/.pane" || return 0

@@ -115,5 +115,5 @@ check_eq "run 4, its epochs and tags are gone; others stay" \
 check_status "its checkpoint folder is gone" 1 test -e "$MMDB_CACHE/runs/4"
 
 keys q
-i=0; while [ ! -s "$T/tui.exit" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while [ ! -s "$T/tui.exit" ] && [ $i -lt $((50 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "q quits with status 0" "$(cat "$T/tui.exit" 2>/dev/null)" "0"

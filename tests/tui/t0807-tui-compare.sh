@@ -41,7 +41,7 @@ PY
 check_rows() {
 	want=$(head -n "$2" "$T/want")
 	i=0
-	while [ "$(disagree_rows)" != "$want" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ "$(disagree_rows)" != "$want" ] && [ $i -lt $((150 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
 	check_eq "$1" "$(disagree_rows)" "$want"
 }
 

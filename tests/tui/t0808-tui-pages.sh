@@ -20,7 +20,7 @@ got_page() { screen | sed -n '4,$p' | awk '$1 ~ /^p[0-9]+$/ {print $1}' | tr '\n
 # check_page "what" WANT: waits for the page to list WANT.
 check_page() {
 	i=0
-	while [ "$(got_page)" != "$2" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ "$(got_page)" != "$2" ] && [ $i -lt $((150 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
 	check_eq "$1" "$(got_page)" "$2"
 }
 

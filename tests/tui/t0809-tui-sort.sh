@@ -14,7 +14,7 @@ got_ids() { screen | sed -n '3,$p' | tr -d '*' | awk '$1 ~ /^[0-9]+$/ {print $1}
 check_order() {
 	want=$(rows "SELECT group_concat(id, ' ') FROM (SELECT s.id FROM run_summary s JOIN runs r ON r.id = s.id ORDER BY $2)")
 	i=0
-	while [ "$(got_ids)" != "$want" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while [ "$(got_ids)" != "$want" ] && [ $i -lt $((100 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
 	check_eq "$1" "$(got_ids)" "$want"
 }
 # Each row's duration (the TIME column) from the recorded seconds.
