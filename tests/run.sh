@@ -22,7 +22,7 @@ san_dir=
 if grep -aqs -e __asan_init -e __ubsan_handle "$MMDB" ${1:+"$1"}; then
 	[ -n "${MMDB_TEST_LOGS:-}" ] || log_dir="$log_dir-sanitizer"
 	san_dir="$log_dir/sanitizer"
-	rm -rf "$san_dir" && mkdir -p "$san_dir"
+	rm -rf "$san_dir" "$san_dir.all" && mkdir -p "$san_dir"
 	san_common="log_path=$san_dir/report:exitcode=86:print_stacktrace=1"
 	export ASAN_OPTIONS="$san_common:detect_leaks=1:halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 	export UBSAN_OPTIONS="$san_common:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
