@@ -29,4 +29,5 @@ count_tmp() { find "$MMDB_CACHE/tmp" -type f 2>/dev/null | wc -l | tr -d ' '; }
 status_of() { q "SELECT status || ' ' || coalesce(reason, '') FROM images WHERE post_id = '$1'"; }
 # Queries through the sqlite3 shell: mmdb's own start-up (libtorch) costs
 # seconds on a loaded machine, and these tests ask many small questions.
-q() { sqlite3 -batch "$MMDB_DB" "$1"; }
+# They wait for a writer's lock as mmdb does (while a fetch runs beside).
+q() { sqlite3 -batch -cmd ".timeout 5000" "$MMDB_DB" "$1"; }

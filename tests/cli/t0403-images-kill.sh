@@ -19,7 +19,7 @@ flush_posts
 "$MMDB" -q images fetch --jobs 3 >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" -lt 6 ] && [ $i -lt 300 ]; do
+while [ "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" -lt 6 ] && [ $i -lt $((300 * SLOW)) ]; do
 	sleep 0.05; i=$((i + 1))
 done
 kill -9 $pid
@@ -72,7 +72,7 @@ rm -rf "$MMDB_CACHE"
 "$MMDB" -q images fetch --jobs 3 >/dev/null 2>"$T/int.err" &
 pid=$!
 i=0
-while [ "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" -lt 3 ] && [ $i -lt 300 ]; do
+while [ "$(q "SELECT count(*) FROM images WHERE status = 'ok'")" -lt 3 ] && [ $i -lt $((300 * SLOW)) ]; do
 	sleep 0.05; i=$((i + 1))
 done
 kill -INT $pid
