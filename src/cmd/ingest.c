@@ -264,8 +264,8 @@ struct ingest {
 	int64_t dataset_id;
 	struct db_stmt *ins_post, *sel_post, *upd_post, *ins_img, *upd_img;
 	struct db_stmt *ins_com, *sel_com, *upd_com, *ins_err, *ins_ingest, *upd_ingest;
-	struct db_stmt *max_post, *img_from_posts;
 	struct db_stmt *ins_group[2]; /* GROUP_ROWS and GROUP_ROWS / 8 posts at once */
+	struct db_stmt *img_group[2]; /* as many images rows at once */
 	/* good posts waiting for a multi-row INSERT (pointers into the current batch) */
 	const struct item *group[GROUP_ROWS];
 	const struct batch *group_batch;
@@ -273,7 +273,6 @@ struct ingest {
 	struct ckpt *ckpt;       /* checkpoints on a thread of their own, or NULL */
 	int in_txn;
 	long since_commit, commit_every, commits;
-	int64_t img_after;       /* posts rowids above this still need images rows */
 	/* the current entry */
 	int64_t ingest_id;
 	const char *file;        /* display name: path, or path:entry */
@@ -309,10 +308,14 @@ static int prepare_all(struct ingest *in)
 	}
 	ret |= db_prepare(in->db, &in->ins_img,
 			  "INSERT OR IGNORE INTO images(post_id, url) VALUES (?1, ?2)");
-	ret |= db_prepare(in->db, &in->max_post, "SELECT max(rowid) FROM posts");
-	ret |= db_prepare(in->db, &in->img_from_posts,
-			  "INSERT OR IGNORE INTO images(post_id, url) SELECT id, image_url FROM posts "
-			  "WHERE rowid > ?1 AND ingest_id = ?2 AND image_url IS NOT NULL");
+	for (i = 0; i < 2; i++) {
+		int rows = i ? GROUP_ROWS / 8 : GROUP_ROWS, r;
+		sb_reset(&sb);
+		sb_adds(&sb, "INSERT OR IGNORE INTO images(post_id, url) VALUES ");
+		for (r = 0; r < rows; r++)
+			sb_adds(&sb, r ? ",(?,?)" : "(?,?)");
+		ret |= db_prepare(in->db, &in->img_group[i], sb.buf);
+	}
 	ret |= db_prepare(in->db, &in->sel_post,
 			  "SELECT dataset_id, split, author, clean_title, title, created_utc, domain, "
 			  "has_image, image_url, linked_submission_id, num_comments, score, subreddit, "
@@ -365,8 +368,8 @@ static void finalize_all(struct ingest *in)
 	db_finalize(in->ins_err);
 	db_finalize(in->ins_ingest);
 	db_finalize(in->upd_ingest);
-	db_finalize(in->max_post);
-	db_finalize(in->img_from_posts);
+	db_finalize(in->img_group[0]);
+	db_finalize(in->img_group[1]);
 	db_finalize(in->ins_group[0]);
 	db_finalize(in->ins_group[1]);
 }
@@ -458,9 +461,12 @@ static int record_error(struct ingest *in, long line, const char *col, const cha
 }
 
 /*
- * An id already stored: unchanged (same content: a re-ingest, or the same
- * record twice), updated (--update, stored by an earlier ingest) or a bad
- * record naming the first column that differs. raw is the record's text.
+ * A record an INSERT did not (or not surely) write: its id stored already,
+ * unchanged (same content: a re-ingest, or the same record twice), updated
+ * (--update, stored by an earlier ingest) or a bad record naming the first
+ * column that differs. raw is the record's text. Returns 1 when the stored
+ * row is this very record (a multi-row INSERT wrote it after all: it needs
+ * its images row), 0 when counted otherwise, -1 on error.
  */
 static int existing_row(struct ingest *in, const struct item *it, const char *raw)
 {
@@ -482,7 +488,7 @@ static int existing_row(struct ingest *in, const struct item *it, const char *ra
 		/* This very record, inserted by a multi-row INSERT beside others that were not. */
 		db_reset(sel);
 		in->ok++;
-		return 0;
+		return 1;
 	}
 	if (posts) {
 		if (db_column_int(sel, 0) != in->dataset_id)
@@ -540,7 +546,44 @@ static int existing_row(struct ingest *in, const struct item *it, const char *ra
 }
 
 /*
- * Writes the posts waiting in the group: as many multi-row INSERTs of
+ * The images rows ('pending', with the URL) of n posts just inserted, those
+ * with an image URL: GROUP_ROWS, GROUP_ROWS / 8 or one to a statement.
+ */
+static int insert_images(struct ingest *in, const struct item *const *items, int n)
+{
+	const struct item *with[GROUP_ROWS];
+	int m = 0, at = 0, i;
+	for (i = 0; i < n; i++)
+		if (items[i]->v[FP_IMAGE_URL].type == FD_TEXT)
+			with[m++] = items[i];
+	while (at < m) {
+		int left = m - at, k, r, rc, ret = 0;
+		struct db_stmt *st;
+		if (left >= GROUP_ROWS) {
+			st = in->img_group[0];
+			k = GROUP_ROWS;
+		} else if (left >= GROUP_ROWS / 8) {
+			st = in->img_group[1];
+			k = GROUP_ROWS / 8;
+		} else {
+			st = in->ins_img;
+			k = 1;
+		}
+		for (r = 0; r < k; r++) {
+			ret |= bind_value(st, 2 * r + 1, &with[at + r]->v[FP_ID]);
+			ret |= bind_value(st, 2 * r + 2, &with[at + r]->v[FP_IMAGE_URL]);
+		}
+		rc = ret ? -1 : db_step(st);
+		db_reset(st);
+		if (rc < 0)
+			return -1;
+		at += k;
+	}
+	return 0;
+}
+
+/*
+ * Writes the posts waiting in the group, with their images rows: as many multi-row INSERTs of
  * GROUP_ROWS and GROUP_ROWS / 8 rows as fit, the rest one by one. When an
  * INSERT skips some rows (their id is stored already, or came twice), each
  * of its records is looked up: the ones it inserted count as ok, the others
@@ -575,9 +618,13 @@ static int flush_group(struct ingest *in)
 		}
 		if (db_changes(in->db) == n) {
 			in->ok += n;
+			ret = insert_images(in, in->group + at, n);
 		} else {
-			for (r = 0; r < n && !ret; r++)
+			for (r = 0; r < n && !ret; r++) {
 				ret = existing_row(in, in->group[at + r], b->arena.buf + in->group[at + r]->raw);
+				if (ret == 1)
+					ret = insert_images(in, in->group + at + r, 1);
+			}
 		}
 		at += n;
 	}
@@ -610,8 +657,8 @@ static int write_item(struct ingest *in, const struct batch *b, const struct ite
 	if (rc < 0)
 		return -1;
 	if (db_changes(in->db) == 0)
-		return existing_row(in, it, b->arena.buf + it->raw);
-	in->ok++; /* its images row comes with the next flush_images() */
+		return existing_row(in, it, b->arena.buf + it->raw) < 0 ? -1 : 0;
+	in->ok++;
 	return 0;
 }
 
@@ -629,34 +676,6 @@ static int save_counts(struct ingest *in)
 	return rc < 0 ? -1 : 0;
 }
 
-/* The highest posts rowid: rows inserted after this in our transaction are ours. */
-static int posts_mark(struct ingest *in)
-{
-	int rc = db_step(in->max_post);
-	in->img_after = rc == DB_ROW ? db_column_int(in->max_post, 0) : 0;
-	db_reset(in->max_post);
-	return rc < 0 ? -1 : 0;
-}
-
-/*
- * Images rows ('pending', with the URL) for the posts this ingest inserted
- * since the last flush: one statement per thousands of posts instead of one
- * per post.
- */
-static int flush_images(struct ingest *in)
-{
-	int rc;
-	if (in->kind != FD_POSTS || !in->ingest_id)
-		return 0;
-	db_bind_int(in->img_from_posts, 1, in->img_after);
-	db_bind_int(in->img_from_posts, 2, in->ingest_id);
-	rc = db_step(in->img_from_posts);
-	db_reset(in->img_from_posts);
-	if (rc < 0)
-		return -1;
-	return posts_mark(in);
-}
-
 static int txn_begin(struct ingest *in)
 {
 	if (in->in_txn)
@@ -665,8 +684,7 @@ static int txn_begin(struct ingest *in)
 		return -1;
 	in->in_txn = 1;
 	in->since_commit = 0;
-	/* We hold the write lock: every posts row above the mark is this ingest's. */
-	return posts_mark(in);
+	return 0;
 }
 
 static int txn_commit(struct ingest *in)
@@ -687,7 +705,7 @@ static int maybe_commit(struct ingest *in)
 	if (++in->since_commit < in->commit_every)
 		return 0;
 	in->since_commit = 0;
-	if (flush_group(in) || flush_images(in))
+	if (flush_group(in))
 		return -1;
 	if (in->strict)
 		return 0;
@@ -950,7 +968,7 @@ static int ingest_entry(struct ingest *in, struct ar_reader *ar, const char *dis
 		ret = ENTRY_FAILED;
 		goto out;
 	}
-	if (flush_images(in) || save_counts(in))
+	if (save_counts(in))
 		ret = ENTRY_FAILED;
 	else if (!in->strict && txn_commit(in))
 		ret = ENTRY_FAILED;
