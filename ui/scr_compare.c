@@ -48,6 +48,7 @@ struct compare_screen {
 	struct disagree_list page;
 	int cur;
 	int queued;      /* pages to move (+ next, - previous) once the fetch is done */
+	int rows;        /* the page size the last fetch was started for */
 	struct {
 		int active, kind, back, has_from, inclusive;
 		char from[64];
@@ -90,6 +91,7 @@ static void start_fetch(struct compare_screen *s, int kind)
 	s->f.active = 1;
 	s->f.kind = kind;
 	s->f.want = (size_t)rows_avail();
+	s->rows = rows_avail();
 	s->f.back = kind == F_END || kind == F_PREV;
 	if ((kind == F_NEXT || kind == F_PREV || kind == F_REFRESH) && s->page.n) {
 		r = kind == F_NEXT ? &s->page.v[s->page.n - 1] : &s->page.v[0];
@@ -165,6 +167,9 @@ static int step(struct app *app, struct compare_screen *s)
 		start_fetch(s, s->queued > 0 ? F_NEXT : F_PREV);
 		s->queued += s->queued > 0 ? -1 : 1;
 	}
+	/* A window resized while the count or a fetch was under way: the page again, at its size. */
+	if (!s->f.active && s->page.n && s->rows != rows_avail())
+		start_fetch(s, F_REFRESH);
 	s->base.stale = s->counting || s->f.active;
 	return 0;
 }

@@ -43,6 +43,7 @@ struct preds_screen {
 	int cur;
 	int64_t pos;     /* index of page.v[0] in the filtered order; -1 unknown */
 	int queued;      /* pages to move (+ next, - previous) once the fetch is done */
+	int rows;        /* the page size the last fetch was started for */
 	/* A page being found. */
 	struct {
 		int active, back, has_from, inclusive;
@@ -75,6 +76,7 @@ static void start_fetch(struct preds_screen *s, enum fetch_kind kind)
 	s->f.active = 1;
 	s->f.kind = kind;
 	s->f.want = (size_t)page_rows();
+	s->rows = page_rows();
 	s->f.back = kind == F_END || kind == F_PREV;
 	if (kind == F_NEXT || kind == F_PREV || kind == F_REFRESH) {
 		const struct pred_row *r = kind == F_NEXT ? &s->page.v[s->page.n - 1] : &s->page.v[0];
@@ -196,6 +198,9 @@ static int step(struct app *app, struct preds_screen *s)
 		start_fetch(s, s->queued > 0 ? F_NEXT : F_PREV);
 		s->queued += s->queued > 0 ? -1 : 1;
 	}
+	/* A window resized while the count or a fetch was under way: the page again, at its size. */
+	if (!s->f.active && s->page.n && s->rows != page_rows())
+		start_fetch(s, F_REFRESH);
 	s->base.stale = s->counting || s->f.active;
 	return 0;
 }
