@@ -549,6 +549,21 @@ static int existing_row(struct ingest *in, const struct item *it, const char *ra
  * The images rows ('pending', with the URL) of n posts just inserted, those
  * with an image URL: GROUP_ROWS, GROUP_ROWS / 8 or one to a statement.
  */
+/* The statement for the next rows of a group of `left`: *k rows to it. */
+static struct db_stmt *group_stmt(struct db_stmt *const group[2], struct db_stmt *one, int left, int *k)
+{
+	if (left >= GROUP_ROWS) {
+		*k = GROUP_ROWS;
+		return group[0];
+	}
+	if (left >= GROUP_ROWS / 8) {
+		*k = GROUP_ROWS / 8;
+		return group[1];
+	}
+	*k = 1;
+	return one;
+}
+
 static int insert_images(struct ingest *in, const struct item *const *items, int n)
 {
 	const struct item *with[GROUP_ROWS];
@@ -557,18 +572,8 @@ static int insert_images(struct ingest *in, const struct item *const *items, int
 		if (items[i]->v[FP_IMAGE_URL].type == FD_TEXT)
 			with[m++] = items[i];
 	while (at < m) {
-		int left = m - at, k, r, rc, ret = 0;
-		struct db_stmt *st;
-		if (left >= GROUP_ROWS) {
-			st = in->img_group[0];
-			k = GROUP_ROWS;
-		} else if (left >= GROUP_ROWS / 8) {
-			st = in->img_group[1];
-			k = GROUP_ROWS / 8;
-		} else {
-			st = in->ins_img;
-			k = 1;
-		}
+		int k, r, rc, ret = 0;
+		struct db_stmt *st = group_stmt(in->img_group, in->ins_img, m - at, &k);
 		for (r = 0; r < k; r++) {
 			ret |= bind_value(st, 2 * r + 1, &with[at + r]->v[FP_ID]);
 			ret |= bind_value(st, 2 * r + 2, &with[at + r]->v[FP_IMAGE_URL]);
@@ -594,18 +599,8 @@ static int flush_group(struct ingest *in)
 	const struct batch *b = in->group_batch;
 	int at = 0, ret = 0;
 	while (at < in->ngroup && !ret) {
-		int left = in->ngroup - at, n, r, rc;
-		struct db_stmt *st;
-		if (left >= GROUP_ROWS) {
-			st = in->ins_group[0];
-			n = GROUP_ROWS;
-		} else if (left >= GROUP_ROWS / 8) {
-			st = in->ins_group[1];
-			n = GROUP_ROWS / 8;
-		} else {
-			st = in->ins_post;
-			n = 1;
-		}
+		int n, r, rc;
+		struct db_stmt *st = group_stmt(in->ins_group, in->ins_post, in->ngroup - at, &n);
 		for (r = 0; r < n && !ret; r++)
 			ret = bind_post_at(in, st, 20 * r, in->group[at + r]);
 		if (ret)
