@@ -107,7 +107,7 @@ CREATE TABLE runs (
   name             TEXT,
   status           TEXT NOT NULL DEFAULT 'running'
                    CHECK (status IN ('running','completed','early_stopped','failed',
-                                     'interrupted','crashed')),
+                                     'interrupted','crashed','pruned')),
   reason           TEXT,
   notes            TEXT,
   preset           TEXT,
@@ -149,7 +149,7 @@ CREATE TABLE runs (
   seconds          REAL,
   mmdb_version     TEXT,
   torch_version    TEXT
-);
+, sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL, trial_id INTEGER REFERENCES sweep_trials(id) ON DELETE SET NULL, world_size INTEGER NOT NULL DEFAULT 1, backend TEXT, text_model_dir TEXT, text_config_sha256 TEXT, text_weights_sha256 TEXT);
 CREATE INDEX runs_status ON runs(status);
 CREATE TABLE run_tags (
   run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -210,21 +210,6 @@ CREATE TABLE predictions (
 ) WITHOUT ROWID;
 CREATE INDEX predictions_cell ON predictions(run_id, split, label, pred);
 CREATE INDEX predictions_wrong ON predictions(run_id, split, prob_pred);
-CREATE VIEW run_summary AS
-SELECT r.id, r.name, r.status, r.label, r.modalities, r.fusion, r.text_model,
-       r.image_model, r.lr, r.batch_size, r.epochs, r.epochs_done, r.best_epoch,
-       bv.accuracy AS best_val_accuracy, bv.f1 AS best_val_f1,
-       bv.f1_macro AS best_val_f1_macro, bv.loss AS best_val_loss,
-       t.accuracy AS test_accuracy, t.precision AS test_precision,
-       t.recall AS test_recall, t.f1 AS test_f1, t.f1_macro AS test_f1_macro,
-       (SELECT avg(e.samples_per_s) FROM epochs e
-         WHERE e.run_id = r.id AND e.split = 'train') AS train_samples_per_s,
-       r.seconds, r.created_at, r.finished_at, r.notes,
-       (SELECT group_concat(tag, ',') FROM run_tags g WHERE g.run_id = r.id) AS tags
-FROM runs r
-LEFT JOIN epochs bv ON bv.run_id = r.id AND bv.epoch = r.best_epoch AND bv.split = 'validate'
-LEFT JOIN epochs t ON t.run_id = r.id AND t.split = 'test'
-/* run_summary(id,name,status,label,modalities,fusion,text_model,image_model,lr,batch_size,epochs,epochs_done,best_epoch,best_val_accuracy,best_val_f1,best_val_f1_macro,best_val_loss,test_accuracy,test_precision,test_recall,test_f1,test_f1_macro,train_samples_per_s,seconds,created_at,finished_at,notes,tags) */;
 CREATE VIEW epoch_settings AS
 SELECT e.*, r.name, r.label AS label_scheme, r.modalities, r.fusion, r.text_model,
        r.image_model, r.lr AS base_lr, r.batch_size, r.optimizer, r.dropout, r.seed
@@ -246,3 +231,51 @@ CREATE INDEX epochs_run_split ON epochs(run_id, split, epoch);
 CREATE INDEX predictions_post ON predictions(run_id, split, post_id);
 CREATE INDEX predictions_label_prob ON predictions(run_id, split, prob_label);
 CREATE INDEX images_sha256 ON images(sha256) WHERE sha256 IS NOT NULL;
+CREATE TABLE sweeps (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  method      TEXT NOT NULL CHECK (method IN ('grid','random')),
+  metric      TEXT NOT NULL,      -- a run_summary column: best_val_f1, best_val_accuracy, ...
+  goal        TEXT NOT NULL DEFAULT 'max' CHECK (goal IN ('max','min')),
+  prune       TEXT NOT NULL DEFAULT 'none' CHECK (prune IN ('asha','median','none')),
+  seed        INTEGER,
+  trials      INTEGER NOT NULL DEFAULT 0,
+  spec        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(spec)),      -- the swept parameters
+  run_args    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(run_args)),  -- the fixed run flags
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+);
+CREATE TABLE sweep_trials (
+  id          INTEGER PRIMARY KEY,
+  sweep_id    INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  idx         INTEGER NOT NULL,   -- 1, 2, ... in creation order
+  params      TEXT NOT NULL CHECK (json_valid(params)),  -- {"lr": 1e-05, "batch-size": 32}
+  status      TEXT NOT NULL DEFAULT 'pending'
+              CHECK (status IN ('pending','running','completed','early_stopped','pruned',
+                                'failed','crashed','interrupted')),
+  run_id      INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  worker      TEXT,               -- host:pid of the worker that claimed it
+  claimed_at  REAL,
+  finished_at REAL,
+  metric      REAL,               -- the sweep's metric for its run, when known
+  reason      TEXT,
+  UNIQUE (sweep_id, idx)
+);
+CREATE INDEX sweep_trials_status ON sweep_trials(sweep_id, status);
+CREATE INDEX runs_sweep ON runs(sweep_id) WHERE sweep_id IS NOT NULL;
+CREATE VIEW run_summary AS
+SELECT r.id, r.name, r.status, r.label, r.modalities, r.fusion, r.text_model,
+       r.image_model, r.lr, r.batch_size, r.epochs, r.epochs_done, r.best_epoch,
+       bv.accuracy AS best_val_accuracy, bv.f1 AS best_val_f1,
+       bv.f1_macro AS best_val_f1_macro, bv.loss AS best_val_loss,
+       t.accuracy AS test_accuracy, t.precision AS test_precision,
+       t.recall AS test_recall, t.f1 AS test_f1, t.f1_macro AS test_f1_macro,
+       (SELECT avg(e.samples_per_s) FROM epochs e
+         WHERE e.run_id = r.id AND e.split = 'train') AS train_samples_per_s,
+       r.seconds, r.created_at, r.finished_at, r.notes,
+       (SELECT group_concat(tag, ',') FROM run_tags g WHERE g.run_id = r.id) AS tags,
+       r.sweep_id, (SELECT s.name FROM sweeps s WHERE s.id = r.sweep_id) AS sweep,
+       r.trial_id, r.world_size, r.backend
+FROM runs r
+LEFT JOIN epochs bv ON bv.run_id = r.id AND bv.epoch = r.best_epoch AND bv.split = 'validate'
+LEFT JOIN epochs t ON t.run_id = r.id AND t.split = 'test'
+/* run_summary(id,name,status,label,modalities,fusion,text_model,image_model,lr,batch_size,epochs,epochs_done,best_epoch,best_val_accuracy,best_val_f1,best_val_f1_macro,best_val_loss,test_accuracy,test_precision,test_recall,test_f1,test_f1_macro,train_samples_per_s,seconds,created_at,finished_at,notes,tags,sweep_id,sweep,trial_id,world_size,backend) */;

@@ -106,6 +106,23 @@ int db_user_version(struct db *db)
 	return (int)v;
 }
 
+/*
+ * A migration that edits a table's SQL in sqlite_schema (writable_schema:
+ * the only way to widen a CHECK constraint without rebuilding the table)
+ * leaves every connection's parsed schema stale, this one's included.
+ * Incrementing schema_version, as SQLite's ALTER TABLE page prescribes,
+ * makes each of them parse it again.
+ */
+static int bump_schema_version(struct db *db)
+{
+	int64_t v;
+	char sql[64];
+	if (db_query_int(db, "PRAGMA schema_version", 0, &v))
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA schema_version = %lld", (long long)v + 1);
+	return db_exec(db, sql);
+}
+
 int db_migrate(struct db *db, int target)
 {
 	int cur, i, newest = db_schema_version();
@@ -131,7 +148,8 @@ int db_migrate(struct db *db, int target)
 			db_rollback(db);
 			continue;
 		}
-		if (db_exec(db, mmdb_migrations[i].sql)) {
+		if (db_exec(db, mmdb_migrations[i].sql) ||
+		    (strstr(mmdb_migrations[i].sql, "writable_schema") && bump_schema_version(db))) {
 			db_rollback(db);
 			return error("migration %s failed", mmdb_migrations[i].name);
 		}
