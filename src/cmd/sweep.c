@@ -578,7 +578,8 @@ static int sweep_show(int argc, char **argv, struct mmdb_ctx *ctx)
 		printf("\nmean %s per value:\n", sw.metric);
 	if (db_prepare(ctx->db, &st, "SELECT CASE WHEN json_type(params, ?2) = 'text' THEN "
 				     "json_extract(params, ?2) ELSE params -> ?2 END AS v, avg(metric), "
-				     "count(metric), count(*) FROM sweep_trials WHERE sweep_id = ?1 "
+				     "count(metric), count(*), json_type(params, ?2) = 'text' FROM sweep_trials "
+				     "WHERE sweep_id = ?1 "
 				     "GROUP BY v ORDER BY json_extract(params, ?2)"))
 		goto out;
 	for (k = 0; k < nkeys; k++) {
@@ -607,7 +608,10 @@ static int sweep_show(int argc, char **argv, struct mmdb_ctx *ctx)
 					       (long long)db_column_int(st, 3));
 			} else {
 				sb_reset(&sql);
-				sb_add_json_str(&sql, v ? v : "");
+				if (v && !db_column_int(st, 4))
+					sb_adds(&sql, v); /* a JSON number, as written */
+				else
+					sb_add_json_str(&sql, v ? v : "");
 				printf("%s{\"value\": %s, \"mean\": ", n ? ", " : "", sql.buf);
 				if (have)
 					printf("%.17g", db_column_double(st, 1));
