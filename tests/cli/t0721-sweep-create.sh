@@ -137,3 +137,12 @@ check_status "rm of a missing sweep" 1 "$MMDB" sweep rm g
 check_status "rm r2" 0 "$MMDB" sweep rm r2
 check_eq "other sweeps are left" "$(q "SELECT group_concat(name) FROM (SELECT name FROM sweeps ORDER BY id)")" "gl,r1,r3,r4"
 check_status "runs --sweep of a missing sweep" 1 "$MMDB" runs --sweep g
+
+# A worker that cannot train (here no data; in a build without libtorch, no
+# libtorch) puts its trial back and stops: the sweep is not burnt through.
+check_status "a sweep over no data" 0 "$MMDB" -q sweep create nodata --grid lr=1e-3,1e-2 -- --epochs 1
+check_status "its worker fails" 1 "$MMDB" -q sweep run nodata
+check_match "saying why" "$(cat "$T/.err")" "trial 1 could not start \\(it is pending again\\)"
+check_eq "both trials pending, no run made" "$(q "SELECT group_concat(t.status) || '|' ||
+	(SELECT count(*) FROM runs) FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'nodata'")" \
+	"pending,pending|0"
