@@ -103,6 +103,14 @@ import json, sys
 d = json.load(sys.stdin)
 print(d["name"], d["metric"], d["best"], len(d["trials"]), d["trials"][1]["params"], sorted(d["means"]), d["means"]["lr"][0]["trials"])')" \
 	"g best_val_accuracy None 12 {'lr': 0.001, 'batch-size': 8, 'modalities': 'text,image'} ['batch-size', 'lr', 'modalities'] 6"
+check_eq "show: a random number's means per quarter of the trials, a grid key's per value" "$("$MMDB" sweep show r1 --format json | "$PY" -c '
+import json, sys
+m = json.load(sys.stdin)["means"]
+lr = m["lr"]
+print(len(lr), sum(b["trials"] for b in lr), all(b["from"] <= b["to"] for b in lr),
+      all(a["to"] <= b["from"] for a, b in zip(lr, lr[1:])), sorted(v["value"] for v in m["fusion"]))')" \
+	"4 20 True True ['gated', 'max', 'sum']"
+check_match "(the table says so)" "$("$MMDB" sweep show r1)" "^  lr \\(quarters of the trials by value\\): [0-9.e-]+\\.\\.[0-9.e-]+ - \\(0 of 5\\),"
 check_status "show --format csv is refused" 2 "$MMDB" sweep show g --format csv
 check_status "show of a missing sweep" 1 "$MMDB" sweep show nosuch
 check_match "says so" "$(cat "$T/.err")" "no sweep 'nosuch'"
