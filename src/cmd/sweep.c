@@ -279,9 +279,21 @@ static int sweep_run(int argc, char **argv, struct mmdb_ctx *ctx)
 	if (optind + 1 < argc)
 		return usage_error("sweep run: unexpected argument '%s'", argv[optind + 1]);
 	name = argv[optind];
-	if (w.device && strcmp(w.device, "auto") && strcmp(w.device, "cpu") &&
-	    strncmp(w.device, "cuda", 4))
-		return usage_error("sweep run: --device: '%s' (auto, cpu, cuda or cuda:N)", w.device);
+	{
+		/* --device, --threads and --workers as `mmdb run` checks them. */
+		struct run_config cfg;
+		char **pargv = NULL;
+		size_t palloc = 0;
+		int pargc = 0;
+		push_arg(&pargc, &pargv, &palloc, "run");
+		push_overrides(&w, &pargc, &pargv, &palloc);
+		rc = run_parse_args(pargc, pargv, &cfg, NULL);
+		if (!rc)
+			free((void *)cfg.tags);
+		run_argv_free(pargc, pargv);
+		if (rc)
+			return 2;
+	}
 	if (sweep_get(ctx->db, name, &w.sw))
 		return 1;
 	sweep_worker_id(id, sizeof(id));

@@ -115,6 +115,9 @@ check_status "show --format csv is refused" 2 "$MMDB" sweep show g --format csv
 check_status "show of a missing sweep" 1 "$MMDB" sweep show nosuch
 check_match "says so" "$(cat "$T/.err")" "no sweep 'nosuch'"
 check_status "run of a missing sweep" 1 "$MMDB" sweep run nosuch
+check_status "run --device gpu: a usage error" 2 "$MMDB" sweep run g --device gpu
+check_status "run --threads -1: a usage error" 2 "$MMDB" sweep run g --threads -1
+check_eq "nothing was claimed" "$(q "SELECT count(*) FROM sweep_trials WHERE status <> 'pending'")" 0
 
 # The queue: a trial held by a live worker stays; one whose worker died is
 # crashed, and is claimed first.
