@@ -74,10 +74,11 @@ int tdb_create_run(struct db *db, const struct run_config *cfg, const char *conf
 		       "scheduler, dropout, max_len, image_size, class_weights, seed, device, amp, "
 		       "config, dataset_id, vocab_id, train_posts, validate_posts, test_posts, "
 		       "started_at, heartbeat_at, pid, host, progress, seconds, mmdb_version, "
-		       "torch_version) VALUES (:name, 'running', :notes, :preset, :label, :mod, "
+		       "torch_version, text_model_dir, text_config_sha256, text_weights_sha256) "
+		       "VALUES (:name, 'running', :notes, :preset, :label, :mod, "
 		       ":fusion, :tm, :im, :lr, :bs, :epochs, :opt, :wd, :sched, :dropout, :maxlen, "
 		       ":imgsize, :cw, :seed, :device, :amp, :config, :dataset, :vocab, :ntrain, "
-		       ":nval, :ntest, :started, :hb, :pid, :host, 0, 0, :ver, :tver)"))
+		       ":nval, :ntest, :started, :hb, :pid, :host, 0, 0, :ver, :tver, :tdir, :tcfg, :twt)"))
 		goto fail;
 	bind_named_text(st, ":name", cfg->name);
 	bind_named_text(st, ":notes", cfg->notes);
@@ -117,6 +118,11 @@ int tdb_create_run(struct db *db, const struct run_config *cfg, const char *conf
 	bind_named_text(st, ":host", host);
 	bind_named_text(st, ":ver", MMDB_VERSION);
 	bind_named_text(st, ":tver", torch_version);
+	if (cfg->modalities & MT_TEXT) {
+		bind_named_text(st, ":tdir", cfg->text_model_dir);
+		bind_named_text(st, ":tcfg", cfg->text_config_sha256);
+		bind_named_text(st, ":twt", cfg->text_weights_sha256);
+	}
 	if (db_step(st) < 0)
 		goto fail;
 	db_finalize(st);

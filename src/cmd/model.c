@@ -7,6 +7,7 @@
  */
 #include "cmds.h"
 #include "model_fetch.h"
+#include "../hfmodel.h"
 #include "../output.h"
 #include "../safetensors.h"
 #include "../torch/mt.h"
@@ -275,11 +276,19 @@ static int model_forward(int argc, char **argv)
 		default: return 2;
 		}
 	}
+	if (text && !weights && hf_is_model_dir(text)) {
+		static char wpath[4200];
+		snprintf(wpath, sizeof wpath, "%s/model.safetensors", text);
+		weights = wpath;
+	}
 	if (!!text == !!image || !weights || !inputs || !out)
 		return usage_error("model forward: needs --text or --image, --weights, --inputs and --out");
 	struct st_file *in = NULL, *w = NULL;
+	struct hf_model *hf = NULL;
 	mt_model *m = NULL;
 	float *feat = NULL;
+	if (text && hf_is_model_dir(text) && hf_model_open(text, &hf))
+		return 1;
 	if (st_open(inputs, &in, NULL, 0) < 0 || st_open(weights, &w, NULL, 0) < 0)
 		goto out;
 	struct mt_config cfg = {0};
@@ -300,6 +309,10 @@ static int model_forward(int argc, char **argv)
 		cfg.modalities = MT_TEXT;
 		cfg.text_model = text;
 		cfg.vocab_size = (int)we->shape[0];
+		if (hf) {
+			cfg.text_model = hf->name;
+			cfg.text_shape = hf->shape;
+		}
 		b.input_ids = input(in, "input_ids", ST_I32, 2, &sh);
 		if (!b.input_ids) {
 			error("model forward: '%s' has no input_ids", inputs);
@@ -349,6 +362,7 @@ out:
 	mt_model_free(m);
 	st_close(in);
 	st_close(w);
+	hf_model_free(hf);
 	return ret;
 }
 
