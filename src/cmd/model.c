@@ -423,10 +423,20 @@ static int model_bench(int argc, char **argv)
 	}
 	if (!cfg.modalities)
 		return usage_error("model bench: needs --text and/or --image");
+	/* --text DIR: a Hugging Face folder's shape and weights */
+	struct hf_model *hf = NULL;
+	if (cfg.text_model && hf_is_model_dir(cfg.text_model)) {
+		if (hf_model_open(cfg.text_model, &hf))
+			return 1;
+		cfg.text_shape = hf->shape;
+		cfg.vocab_size = hf->vocab_size;
+		cfg.text_model = hf->name;
+	}
 	cfg.max_len = L;
 	cfg.image_size = S;
 	if (threads && mt_set_num_threads(threads) < 0) {
 		error("model bench: %s", mt_last_error());
+		hf_model_free(hf);
 		return 1;
 	}
 	int32_t *ids = xmalloc((size_t)B * L * sizeof(int32_t)), *labels = xmalloc((size_t)B * sizeof(int32_t));
@@ -447,7 +457,8 @@ static int model_bench(int argc, char **argv)
 	mt_model *m = NULL;
 	float loss = 0;
 	double t0 = now_seconds();
-	if (mt_model_new(&cfg, &m) < 0) {
+	if (mt_model_new(&cfg, &m) < 0 ||
+	    (hf && mt_model_load_weights(m, hf->weights_path, MT_PART_TEXT, NULL, 0) < 0)) {
 		error("model bench: %s", mt_last_error());
 		goto out;
 	}
@@ -478,6 +489,7 @@ static int model_bench(int argc, char **argv)
 	ret = 0;
 out:
 	mt_model_free(m);
+	hf_model_free(hf);
 	free(ids);
 	free(labels);
 	free(mask);
