@@ -847,22 +847,29 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
 		T.nan_at_step = atoll(s);
 	interrupt_flag = 0;
-	if (mt_load() < 0)
-		return error("%s", mt_last_error());
+	/* a model folder is read and checked first: a bad one costs no libtorch start */
+	if ((cfg->modalities & MT_TEXT) && cfg->text_model_dir && open_model_dir(&T))
+		goto out;
+	if (mt_load() < 0) {
+		error("%s", mt_last_error());
+		goto out;
+	}
 	if (resume_id && check_resumable(&T, resume_id))
-		return -1;
+		goto out;
 
 	if (!strcmp(cfg->device, "auto"))
 		cfg->device = mt_cuda_available() ? "cuda" : "cpu";
-	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available())
-		return error("--device %s: CUDA is not available in this build or machine", cfg->device);
-	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads))
-		return error("--threads %d: %s", cfg->threads, mt_last_error());
+	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available()) {
+		error("--device %s: CUDA is not available in this build or machine", cfg->device);
+		goto out;
+	}
+	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads)) {
+		error("--threads %d: %s", cfg->threads, mt_last_error());
+		goto out;
+	}
 	if (cfg->amp && strncmp(cfg->device, "cuda", 4))
 		warning("--amp has an effect on CUDA only");
 
-	if ((cfg->modalities & MT_TEXT) && cfg->text_model_dir && open_model_dir(&T))
-		goto out;
 	if (cfg->modalities & MT_TEXT) {
 		if (resolve_vocab(&T, cache_dir, resume_id, &vocab_path, &vocab_id))
 			goto out;
