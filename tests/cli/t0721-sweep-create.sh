@@ -126,12 +126,14 @@ sh -c 'exit 0' &
 dead=$!
 wait $dead
 sid=$(q "SELECT id FROM sweeps WHERE name = 'g'")
-q "UPDATE sweep_trials SET status = 'running', worker = '$host:$$', claimed_at = 1 WHERE sweep_id = $sid AND idx = 3" >/dev/null
-q "UPDATE sweep_trials SET status = 'running', worker = '$host:$dead', claimed_at = 1 WHERE sweep_id = $sid AND idx = 7" >/dev/null
+q "UPDATE sweep_trials SET status = 'running', worker = '$host:$$', claimed_at = unixepoch() WHERE sweep_id = $sid AND idx = 3" >/dev/null
+q "UPDATE sweep_trials SET status = 'running', worker = '$host:$$', claimed_at = 1 WHERE sweep_id = $sid AND idx = 5" >/dev/null
+q "UPDATE sweep_trials SET status = 'running', worker = '$host:$dead', claimed_at = unixepoch() WHERE sweep_id = $sid AND idx = 7" >/dev/null
 check_match "show: the dead worker's trial is crashed" "$("$MMDB" sweep show g)" "7 +crashed"
+check_match "and so is one whose pid lives but was silent for ages (a reused pid)" "$("$MMDB" sweep show g)" "5 +crashed"
 check_eq "the live worker's trial is still running" "$(q "SELECT status FROM sweep_trials WHERE sweep_id = $sid AND idx = 3")" running
 check_status "a dry worker claims 4 trials" 0 "$MMDB" sweep run g --dry-claim --max-trials 4
-check_eq "the crashed trial first, then the lowest pending ones" "$(awk '{ printf "%s ", $2 }' "$T/.out")" "7 1 2 4 "
+check_eq "the crashed trials first, then the lowest pending ones" "$(awk '{ printf "%s ", $2 }' "$T/.out")" "5 7 1 2 "
 check_match "each claim's milliseconds" "$(cat "$T/.out")" "^claim 7 [0-9]+\\.[0-9]{3}$"
 check_eq "claimed trials are done, by this worker" "$(q "SELECT count(*) FROM sweep_trials WHERE sweep_id = $sid AND
 	status = 'completed' AND worker LIKE '$host:%' AND worker <> '$host:$$' AND finished_at >= claimed_at")" 4
