@@ -24,9 +24,24 @@ MMDB_TEST_STEP_SLEEP_MS=150 "$MMDB" -q sweep run g >"$T/a.out" 2>&1 &
 A=$!
 "$MMDB" sweep run g >"$T/b.out" 2>&1 &
 B=$!
-check "worker A is in a trial, one epoch done" wait_for "SELECT count(*) = 1 FROM sweep_trials t
-	JOIN runs r ON r.id = t.run_id WHERE t.worker LIKE '%:$A' AND t.status = 'running' AND
-	r.epochs_done >= 1" $((60 * SLOW))
+# mid_trial: the trial worker A is in, once its run has an epoch done and
+# is still training 0.3 s later (not pruned right after that epoch).
+mid_trial() {
+	q "SELECT t.idx FROM sweep_trials t JOIN runs r ON r.id = t.run_id WHERE t.worker LIKE '%:$A'
+		AND t.status = 'running' AND r.status = 'running' AND r.epochs_done >= 1"
+}
+k=0 idx=""
+while [ $k -lt $((100 * SLOW)) ]; do
+	idx=$(mid_trial)
+	if [ -n "$idx" ]; then
+		sleep 0.3
+		[ "$(mid_trial)" = "$idx" ] && break
+	fi
+	idx=""
+	sleep 0.1
+	k=$((k + 1))
+done
+check_match "worker A is in a trial, one epoch done" "$idx" '^[1-6]$'
 kill -9 $A
 wait $A 2>/dev/null
 killed=$(q "SELECT idx FROM sweep_trials WHERE worker LIKE '%:$A' AND status = 'running'")
