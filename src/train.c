@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HEARTBEAT_SECONDS 5.0
@@ -55,6 +56,7 @@ struct trainer {
 	struct hf_model *hf;          /* --text-model DIR: the folder, read and checked */
 	char hf_dir[4096];            /* its absolute path */
 	char hf_weights_sha256[65];
+	const char *given_dir, *given_model; /* cfg's own, restored at the end */
 	struct loader *ld[3];
 	mt_model *model;
 	struct train_state st;
@@ -63,6 +65,7 @@ struct trainer {
 	double last_heartbeat;
 	double progress;              /* share of the run done, for the heartbeat */
 	int64_t nan_at_step;          /* test hook */
+	long step_sleep_ms;           /* test hook: a slower run, to be killed mid-epoch */
 	float *class_weights;
 };
 
@@ -400,6 +403,10 @@ static int train_epoch(struct trainer *T)
 				 secs > 0 ? (double)T->st.samples / secs : 0.0);
 			progress_note(pg, note);
 		}
+		if (T->step_sleep_ms > 0) {
+			struct timespec ts = { T->step_sleep_ms / 1000, (T->step_sleep_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		T->progress = ((T->st.epoch - 1) + (double)T->st.step / (double)per_epoch) / cfg->epochs;
 		heartbeat(T);
 		if (cfg->stop_after_steps && T->st.global_step >= cfg->stop_after_steps)
@@ -686,9 +693,23 @@ static int run_loop(struct trainer *T)
 			goto fail_status;
 		print_epoch(T, &tf, &val);
 		/* The next epoch starts clean; the last checkpoint says so. */
-		if (T->st.early_stopped || T->st.epoch >= cfg->epochs)
+		if (T->st.early_stopped || T->st.epoch >= cfg->epochs) {
 			T->st.training_done = 1;
-		else
+		} else if (cfg->after_epoch) {
+			struct epoch_result er = { T->st.epoch, val.loss, val.m.accuracy,
+						   val.m.f1_weighted, val.m.f1_macro };
+			char reason[512] = "";
+			if (cfg->after_epoch(cfg->after_epoch_arg, T->run_id, &er, reason,
+					     sizeof(reason)) == 1) {
+				tdb_set_status(T->db, T->run_id, "pruned", reason, run_seconds(T));
+				if (!cfg->quiet)
+					fprintf(stderr, "run %lld pruned after epoch %d: %s\n",
+						(long long)T->run_id, T->st.epoch, reason);
+				ret = 2;
+				goto out;
+			}
+		}
+		if (!T->st.training_done)
 			T->st.epoch++;
 		T->st.step = 0;
 		T->st.loss_sum = T->st.seconds = T->st.wait = 0;
@@ -807,6 +828,8 @@ static int open_model_dir(struct trainer *T)
 {
 	struct run_config *cfg = T->cfg;
 	char *abs;
+	T->given_dir = cfg->text_model_dir;
+	T->given_model = cfg->text_model;
 	if (hf_model_open(cfg->text_model_dir, &T->hf))
 		return -1;
 	if (cfg->max_len > T->hf->shape.max_positions)
@@ -846,6 +869,8 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	T.t_session = now_seconds();
 	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
 		T.nan_at_step = atoll(s);
+	if ((s = getenv("MMDB_TEST_STEP_SLEEP_MS")) && *s)
+		T.step_sleep_ms = atol(s);
 	interrupt_flag = 0;
 	/* a model folder is read and checked first: a bad one costs no libtorch start */
 	if ((cfg->modalities & MT_TEXT) && cfg->text_model_dir && open_model_dir(&T))
@@ -976,9 +1001,8 @@ out:
 	if (T.hf) {
 		if (cfg->text_weights == T.hf->weights_path)
 			cfg->text_weights = NULL;
-		if (cfg->text_model == T.hf->name)
-			cfg->text_model = NULL;
-		cfg->text_model_dir = NULL;
+		cfg->text_model = T.given_model;
+		cfg->text_model_dir = T.given_dir;
 		cfg->text_config_sha256 = cfg->text_weights_sha256 = NULL;
 		hf_model_free(T.hf);
 	}
