@@ -851,6 +851,29 @@ static int open_model_dir(struct trainer *T)
 	return 0;
 }
 
+/* A resumed run's folder must be the one it started with: same config, same weights. */
+static int check_same_folder(struct trainer *T, int64_t id)
+{
+	struct db_stmt *st = NULL;
+	int ret = 0;
+	if (db_prepare(T->db, &st, "SELECT coalesce(text_config_sha256, ''), "
+				   "coalesce(text_weights_sha256, '') FROM runs WHERE id = ?1"))
+		return -1;
+	db_bind_int(st, 1, id);
+	if (db_step(st) == DB_ROW) {
+		if (strcmp(db_column_text(st, 0), T->hf->config_sha256))
+			ret = error("'%s' is not the config.json run %lld started with (sha256 %.12s..., "
+				    "the run's %.12s...)", T->hf->config_path, (long long)id,
+				    T->hf->config_sha256, db_column_text(st, 0));
+		else if (strcmp(db_column_text(st, 1), T->hf_weights_sha256))
+			ret = error("'%s' are not the weights run %lld started with (sha256 %.12s..., "
+				    "the run's %.12s...)", T->cfg->text_weights, (long long)id,
+				    T->hf_weights_sha256, db_column_text(st, 1));
+	}
+	db_finalize(st);
+	return ret;
+}
+
 int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	      const char *argv_json, int64_t resume_id, int64_t *run_id)
 {
@@ -880,6 +903,8 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		goto out;
 	}
 	if (resume_id && check_resumable(&T, resume_id))
+		goto out;
+	if (resume_id && T.hf && check_same_folder(&T, resume_id))
 		goto out;
 
 	if (!strcmp(cfg->device, "auto"))
