@@ -56,6 +56,7 @@ struct trainer {
 	struct hf_model *hf;          /* --text-model DIR: the folder, read and checked */
 	char hf_dir[4096];            /* its absolute path */
 	char hf_weights_sha256[65];
+	const char *given_dir, *given_model; /* cfg's own, restored at the end */
 	struct loader *ld[3];
 	mt_model *model;
 	struct train_state st;
@@ -827,6 +828,8 @@ static int open_model_dir(struct trainer *T)
 {
 	struct run_config *cfg = T->cfg;
 	char *abs;
+	T->given_dir = cfg->text_model_dir;
+	T->given_model = cfg->text_model;
 	if (hf_model_open(cfg->text_model_dir, &T->hf))
 		return -1;
 	if (cfg->max_len > T->hf->shape.max_positions)
@@ -846,6 +849,29 @@ static int open_model_dir(struct trainer *T)
 	cfg->text_config_sha256 = T->hf->config_sha256;
 	cfg->text_weights_sha256 = T->hf_weights_sha256;
 	return 0;
+}
+
+/* A resumed run's folder must be the one it started with: same config, same weights. */
+static int check_same_folder(struct trainer *T, int64_t id)
+{
+	struct db_stmt *st = NULL;
+	int ret = 0;
+	if (db_prepare(T->db, &st, "SELECT coalesce(text_config_sha256, ''), "
+				   "coalesce(text_weights_sha256, '') FROM runs WHERE id = ?1"))
+		return -1;
+	db_bind_int(st, 1, id);
+	if (db_step(st) == DB_ROW) {
+		if (strcmp(db_column_text(st, 0), T->hf->config_sha256))
+			ret = error("'%s' is not the config.json run %lld started with (sha256 %.12s..., "
+				    "the run's %.12s...)", T->hf->config_path, (long long)id,
+				    T->hf->config_sha256, db_column_text(st, 0));
+		else if (strcmp(db_column_text(st, 1), T->hf_weights_sha256))
+			ret = error("'%s' are not the weights run %lld started with (sha256 %.12s..., "
+				    "the run's %.12s...)", T->cfg->text_weights, (long long)id,
+				    T->hf_weights_sha256, db_column_text(st, 1));
+	}
+	db_finalize(st);
+	return ret;
 }
 
 int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
@@ -877,6 +903,8 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		goto out;
 	}
 	if (resume_id && check_resumable(&T, resume_id))
+		goto out;
+	if (resume_id && T.hf && check_same_folder(&T, resume_id))
 		goto out;
 
 	if (!strcmp(cfg->device, "auto"))
@@ -998,9 +1026,8 @@ out:
 	if (T.hf) {
 		if (cfg->text_weights == T.hf->weights_path)
 			cfg->text_weights = NULL;
-		if (cfg->text_model == T.hf->name)
-			cfg->text_model = NULL;
-		cfg->text_model_dir = NULL;
+		cfg->text_model = T.given_model;
+		cfg->text_model_dir = T.given_dir;
 		cfg->text_config_sha256 = cfg->text_weights_sha256 = NULL;
 		hf_model_free(T.hf);
 	}

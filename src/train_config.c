@@ -128,6 +128,7 @@ void run_config_json(const struct run_config *c, struct strbuf *sb)
 	json_key_str(sb, "modalities", mod);
 	json_key_str(sb, "fusion", fusion_name(c->fusion));
 	json_key_str(sb, "text_model", c->modalities & MT_TEXT ? c->text_model : NULL);
+	json_key_str(sb, "text_model_dir", c->modalities & MT_TEXT ? c->text_model_dir : NULL);
 	json_key_str(sb, "image_model", c->modalities & MT_IMAGE ? c->image_model : NULL);
 	json_key_str(sb, "vocab", c->vocab);
 	json_key_str(sb, "text_weights", c->text_weights);

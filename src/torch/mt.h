@@ -83,8 +83,8 @@ struct mt_config {
 	int amp;                  /* bf16 autocast (CUDA only) */
 	uint64_t seed;            /* initialisation seed */
 	int fused_optimizer;      /* Adam/AdamW as one fused kernel (at::_fused_adam[w]_),
-	                           * same results up to rounding: 0 on CUDA only, 1 on
-	                           * CUDA and CPU, -1 never */
+	                           * same results up to rounding: 0 or 1 on CUDA and
+	                           * CPU, -1 never */
 	struct mt_bert_shape text_shape; /* layers > 0: the text model has this shape
 	                           * (text_model then only names it); 0: the preset */
 };

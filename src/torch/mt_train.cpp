@@ -151,7 +151,9 @@ static void build_optimizer(mt_model *m)
 	for (auto &p : m->net->parameters())
 		if (p.requires_grad())
 			m->trainable.push_back(p);
-	const bool fused = c.fused_optimizer > 0 || (c.fused_optimizer == 0 && m->cuda);
+	// Fused on the CPU too: fine-tuning all-MiniLM-L6-v2 (batch 32, 32 tokens,
+	// 1 thread) took 4.2 CPU s for 4 steps against 5.2 with torch::optim::Adam.
+	const bool fused = c.fused_optimizer >= 0;
 	if (fused && (c.optimizer == MT_ADAM || c.optimizer == MT_ADAMW)) {
 		using namespace torch::optim;
 		if (c.optimizer == MT_ADAM)
