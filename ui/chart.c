@@ -77,6 +77,8 @@ int chart_plot_ex(struct chart *c, int w, int h, const struct chart_series *s, i
 			if (s[i].y[j] > c->ymax) c->ymax = s[i].y[j];
 		}
 	c->empty = !isfinite(c->ymin);
+	c->dxmin = c->xmin;
+	c->dxmax = c->xmax;
 	if (xrange && xrange[1] > xrange[0] && (!c->logx || xrange[0] > 0)) {
 		c->xmin = xrange[0];
 		c->xmax = xrange[1];

@@ -24,6 +24,7 @@ struct chart {
 	double xmin, xmax, ymin, ymax;
 	int empty;                /* 1 when no series had a finite point */
 	int logx;                 /* x scaled by log10 (xmin, xmax stay in x's units) */
+	double dxmin, dxmax;      /* the points' own x range (before CHART_PAD or xrange) */
 };
 
 /* chart_plot_ex flags. */

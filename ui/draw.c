@@ -357,13 +357,17 @@ void ui_scatter(int y, int x, int w, int h, const char *title, const struct char
 	int pw, ph, r, col, k, label_w = 8, next, x0;
 	if (w < label_w + 12 || h < 5)
 		return;
-	ui_attr(0, A_BOLD);
-	ui_text(y, x, w, title);
-	ui_attr_off();
 	pw = w - label_w - 1;
 	ph = h - 3;   /* title above; axis and tick labels below */
 	x0 = x + label_w + 1;
 	chart_plot_ex(&c, pw, ph, s, ns, CHART_POINTS | CHART_PAD | (logx ? CHART_LOGX : 0), ncats ? range : NULL);
+	ui_attr(0, A_BOLD);
+	k = ui_text(y, x, w, title);
+	ui_attr_off();
+	/* The x axis's name, and its scale. */
+	ui_attr(PAIR_DIM, A_NORMAL);
+	ui_textf(y, x + k, w - k, "   x: %s%s", xname ? xname : "", c.logx ? ", log scale" : "");
+	ui_attr_off();
 	ui_attr(PAIR_DIM, A_NORMAL);
 	axis_label(lab, sizeof(lab), c.ymax);
 	ui_text_right(y + 1, x, label_w, lab);
@@ -378,9 +382,6 @@ void ui_scatter(int y, int x, int w, int h, const char *title, const struct char
 	mvaddwstr(y + 1 + ph, x + label_w, L"\u2514");
 	for (col = 0; col < pw; col++)
 		mvaddwstr(y + 1 + ph, x0 + col, L"\u2500");
-	/* The axis's name at the right end of the axis line. */
-	snprintf(lab, sizeof(lab), " %s%s ", xname ? xname : "", c.logx ? " (log)" : "");
-	ui_text_right(y + 1 + ph, x0, pw, lab);
 	/* Ticks: each category; each decade on a log axis; else the ends and the middle. */
 	next = x0;
 	if (c.empty) {
@@ -395,7 +396,7 @@ void ui_scatter(int y, int x, int w, int h, const char *title, const struct char
 			tick(y + 2 + ph, x0, pw, chart_col_of(&c, pow(10, d)), lab, &next);
 		}
 	} else {
-		double v[3] = { c.xmin, (c.xmin + c.xmax) / 2, c.xmax };
+		double v[3] = { c.dxmin, (c.dxmin + c.dxmax) / 2, c.dxmax };
 		for (k = 0; k < 3; k++) {
 			snprintf(lab, sizeof(lab), "%.4g", v[k]);
 			tick(y + 2 + ph, x0, pw, chart_col_of(&c, v[k]), lab, &next);

@@ -58,7 +58,7 @@ struct runs_screen {
 	int nmarked;
 	int64_t delete_id;
 	int visible[NCOLS], name_w;
-	double now;
+	double now;             /* Unix seconds (durations of running runs) */
 	int partial;            /* only the newest page is loaded yet */
 	struct runs_sig sig;    /* of the last full load */
 	double full_at;         /* when it ran */
@@ -233,7 +233,7 @@ static void install(struct app *app, struct runs_screen *s, struct run_list *l)
 	run_list_release(&s->runs);
 	s->runs = *l;
 	memset(l, 0, sizeof(*l));
-	s->now = app->now;
+	s->now = (double)time(NULL);
 	for (i = j = 0; i < s->nmarked; i++) {
 		size_t k;
 		for (k = 0; k < s->runs.n; k++)
@@ -286,7 +286,7 @@ static int runs_reload(struct app *app, struct screen *base)
 	if ((rc = reload_running(app, s)) < 0)
 		return -1;
 	if (rc) {
-		s->now = app->now;
+		s->now = (double)time(NULL);
 		rebuild(s);
 		return 0;
 	}
@@ -409,7 +409,7 @@ static void runs_draw(struct app *app, struct screen *base)
 	char buf[256], filt[800] = "";
 	size_t i;
 
-	s->now = app->now;
+	s->now = (double)time(NULL);
 	layout(s);
 	if (s->filter[0] || s->status || s->tag[0] || s->sweep_id)
 		snprintf(filt, sizeof(filt), "  filter:%s%s%s%s%s%s%s%s", s->filter[0] ? " /" : "", s->filter,

@@ -45,7 +45,8 @@ INSERT INTO st VALUES
 INSERT INTO sweep_trials(sweep_id, idx, params, status, reason, worker, claimed_at, finished_at)
 SELECT sweep_id, idx, params, status, reason,
        CASE WHEN status <> 'pending' THEN printf('gpu-box:%d', 4000 + sweep_id * 10 + idx % 2) END,
-       CASE WHEN status <> 'pending' THEN 1769940000.0 + sweep_id * 86400 + idx * 600 END,
+       CASE WHEN status = 'running' THEN CAST(strftime('%s', 'now') AS REAL) - 95
+            WHEN status <> 'pending' THEN 1769940000.0 + sweep_id * 86400 + idx * 600 END,
        CASE WHEN status NOT IN ('pending', 'running') THEN 1769940000.0 + sweep_id * 86400 + idx * 600 + 540 END
 FROM st ORDER BY sweep_id, idx;
 
