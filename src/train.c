@@ -13,6 +13,7 @@
 #include "torch/mt.h"
 #include "util.h"
 #include "vocab.h"
+#include "hfmodel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HEARTBEAT_SECONDS 5.0
@@ -51,6 +53,9 @@ struct trainer {
 	int C;
 	struct split_data split[3];   /* train, validate, test */
 	struct tokenizer *tok;
+	struct hf_model *hf;          /* --text-model DIR: the folder, read and checked */
+	char hf_dir[4096];            /* its absolute path */
+	char hf_weights_sha256[65];
 	struct loader *ld[3];
 	mt_model *model;
 	struct train_state st;
@@ -59,6 +64,7 @@ struct trainer {
 	double last_heartbeat;
 	double progress;              /* share of the run done, for the heartbeat */
 	int64_t nan_at_step;          /* test hook */
+	long step_sleep_ms;           /* test hook: a slower run, to be killed mid-epoch */
 	float *class_weights;
 };
 
@@ -399,6 +405,10 @@ static int train_epoch(struct trainer *T)
 				 secs > 0 ? (double)T->st.samples / secs : 0.0);
 			progress_note(pg, note);
 		}
+		if (T->step_sleep_ms > 0) {
+			struct timespec ts = { T->step_sleep_ms / 1000, (T->step_sleep_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		T->progress = ((T->st.epoch - 1) + (double)T->st.step / (double)per_epoch) / cfg->epochs;
 		heartbeat(T);
 		if (cfg->stop_after_steps && T->st.global_step >= cfg->stop_after_steps)
@@ -523,7 +533,9 @@ static int make_model(struct trainer *T)
 	mc.modalities = cfg->modalities;
 	mc.fusion = cfg->fusion;
 	mc.text_model = cfg->text_model;
-	mc.vocab_size = T->tok ? tok_vocab_size(T->tok) : 0;
+	mc.vocab_size = T->hf ? T->hf->vocab_size : T->tok ? tok_vocab_size(T->tok) : 0;
+	if (T->hf)
+		mc.text_shape = T->hf->shape;
 	mc.max_len = cfg->max_len;
 	mc.image_model = cfg->image_model;
 	mc.image_size = cfg->image_size;
@@ -706,9 +718,23 @@ static int run_loop(struct trainer *T)
 			goto fail_status;
 		print_epoch(T, &tf, &val);
 		/* The next epoch starts clean; the last checkpoint says so. */
-		if (T->st.early_stopped || T->st.epoch >= cfg->epochs)
+		if (T->st.early_stopped || T->st.epoch >= cfg->epochs) {
 			T->st.training_done = 1;
-		else
+		} else if (cfg->after_epoch) {
+			struct epoch_result er = { T->st.epoch, val.loss, val.m.accuracy,
+						   val.m.f1_weighted, val.m.f1_macro };
+			char reason[512] = "";
+			if (cfg->after_epoch(cfg->after_epoch_arg, T->run_id, &er, reason,
+					     sizeof(reason)) == 1) {
+				tdb_set_status(T->db, T->run_id, "pruned", reason, run_seconds(T));
+				if (!cfg->quiet)
+					fprintf(stderr, "run %lld pruned after epoch %d: %s\n",
+						(long long)T->run_id, T->st.epoch, reason);
+				ret = 2;
+				goto out;
+			}
+		}
+		if (!T->st.training_done)
 			T->st.epoch++;
 		T->st.step = 0;
 		T->st.loss_sum = T->st.seconds = T->st.wait = 0;
@@ -818,6 +844,36 @@ static int loader_only(struct trainer *T, const char *cache_dir)
 	return 0;
 }
 
+/*
+ * --text-model DIR: reads and checks the folder, and makes the run use it:
+ * its shape, its weights (unless --text-weights), its vocab (unless
+ * --vocab) and its casing; the runs row records the folder and hashes.
+ */
+static int open_model_dir(struct trainer *T)
+{
+	struct run_config *cfg = T->cfg;
+	char *abs;
+	if (hf_model_open(cfg->text_model_dir, &T->hf))
+		return -1;
+	if (cfg->max_len > T->hf->shape.max_positions)
+		return error("--max-len %d: the model of '%s' takes at most %d tokens", cfg->max_len,
+			     cfg->text_model_dir, T->hf->shape.max_positions);
+	if (!cfg->text_weights)
+		cfg->text_weights = T->hf->weights_path;
+	if (!cfg->vocab)
+		cfg->vocab = T->hf->vocab_path;
+	if (sha256_file(cfg->text_weights, T->hf_weights_sha256, NULL))
+		return -1;
+	abs = realpath(cfg->text_model_dir, NULL);
+	snprintf(T->hf_dir, sizeof(T->hf_dir), "%s", abs ? abs : cfg->text_model_dir);
+	free(abs);
+	cfg->text_model_dir = T->hf_dir;
+	cfg->text_model = T->hf->name;
+	cfg->text_config_sha256 = T->hf->config_sha256;
+	cfg->text_weights_sha256 = T->hf_weights_sha256;
+	return 0;
+}
+
 int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	      const char *argv_json, int64_t resume_id, int64_t *run_id)
 {
@@ -836,18 +892,29 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	T.t_session = now_seconds();
 	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
 		T.nan_at_step = atoll(s);
+	if ((s = getenv("MMDB_TEST_STEP_SLEEP_MS")) && *s)
+		T.step_sleep_ms = atol(s);
 	interrupt_flag = 0;
-	if (mt_load() < 0)
-		return error("%s", mt_last_error());
+	/* a model folder is read and checked first: a bad one costs no libtorch start */
+	if ((cfg->modalities & MT_TEXT) && cfg->text_model_dir && open_model_dir(&T))
+		goto out;
+	if (mt_load() < 0) {
+		error("%s", mt_last_error());
+		goto out;
+	}
 	if (resume_id && check_resumable(&T, resume_id))
-		return -1;
+		goto out;
 
 	if (!strcmp(cfg->device, "auto"))
 		cfg->device = mt_cuda_available() ? "cuda" : "cpu";
-	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available())
-		return error("--device %s: CUDA is not available in this build or machine", cfg->device);
-	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads))
-		return error("--threads %d: %s", cfg->threads, mt_last_error());
+	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available()) {
+		error("--device %s: CUDA is not available in this build or machine", cfg->device);
+		goto out;
+	}
+	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads)) {
+		error("--threads %d: %s", cfg->threads, mt_last_error());
+		goto out;
+	}
 	if (cfg->amp && strncmp(cfg->device, "cuda", 4))
 		warning("--amp has an effect on CUDA only");
 
@@ -857,6 +924,14 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		if (tok_load(&T.tok, vocab_path))
 			goto out;
 		cfg->vocab = vocab_path;
+		if (T.hf) {
+			tok_set_lowercase(T.tok, T.hf->lowercase);
+			if (tok_vocab_size(T.tok) > T.hf->vocab_size) {
+				error("vocab '%s' has %d tokens, more than the %d word embeddings of '%s'",
+				      vocab_path, tok_vocab_size(T.tok), T.hf->vocab_size, T.hf->config_path);
+				goto out;
+			}
+		}
 	}
 	static const char *const names[3] = { "train", "validate", "test" };
 	for (i = 0; i < 3; i++) {
@@ -942,8 +1017,18 @@ out:
 	sb_release(&json);
 	if (ret != 0 && !T.run_id)
 		ret = -1;
-	/* cfg->vocab pointed into vocab_path: the caller is done with cfg. */
+	/* cfg->vocab pointed into vocab_path, the folder's strings into T.hf:
+	 * the caller is done with cfg. */
 	cfg->vocab = NULL;
 	free(vocab_path);
+	if (T.hf) {
+		if (cfg->text_weights == T.hf->weights_path)
+			cfg->text_weights = NULL;
+		if (cfg->text_model == T.hf->name)
+			cfg->text_model = NULL;
+		cfg->text_model_dir = NULL;
+		cfg->text_config_sha256 = cfg->text_weights_sha256 = NULL;
+		hf_model_free(T.hf);
+	}
 	return ret;
 }

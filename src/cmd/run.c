@@ -4,7 +4,9 @@
  * config, so a resumed run has exactly its original settings.
  */
 #include "cmds.h"
+#include "run_args.h"
 #include "../db.h"
+#include "../hfmodel.h"
 #include "../torch/mt.h"
 #include "../train.h"
 #include "../util.h"
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -29,9 +32,12 @@ static const char usage_text[] =
 	"  --label 2way|3way|6way   label scheme (6way)\n"
 	"  --modalities text,image|text|image     (text,image)\n"
 	"  --fusion max|sum|mean|concat|gated     (max)\n"
-	"  --text-model M           bert-base|bert-medium|bert-small|bert-mini|bert-tiny (bert-base)\n"
+	"  --text-model M|DIR       bert-base|bert-medium|bert-small|bert-mini|bert-tiny (bert-base),\n"
+	"                           or a Hugging Face BERT folder (config.json, model.safetensors,\n"
+	"                           vocab.txt, tokenizer_config.json): its shape, weights, vocab\n"
+	"                           and casing (--text-weights and --vocab override its files)\n"
 	"  --image-model M          resnet18|resnet34|resnet50|resnet-small (resnet50)\n"
-	"  --vocab FILE             vocab.txt (default: the latest built vocab)\n"
+	"  --vocab FILE             vocab.txt (default: the model folder's, else the latest built)\n"
 	"  --text-weights FILE  --image-weights FILE   safetensors weights\n"
 	"  --freeze text|image      do not train that encoder (repeatable)\n"
 	"  --lr X (1e-5)  --epochs N (20)  --batch-size N (32)\n"
@@ -115,6 +121,12 @@ static const char *const fusions[] = { "max", "sum", "mean", "concat", "gated", 
 static const char *const optimizers[] = { "adam", "adamw", "sgd", NULL };
 static const char *const schedulers[] = { "plateau", "cosine", "none", NULL };
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 /* Index of s in the NULL-terminated list, or -1. */
 static int pick(const char *const *list, const char *s)
 {
@@ -144,11 +156,15 @@ static int valid_device(const char *s)
 	return !strncmp(s, "cuda:", 5) && !parse_int(s + 5, 0, 1024, "--device cuda:N", &n);
 }
 
-/*
- * Parses argv into cfg (defaults and --preset applied first, so explicit
- * flags win). Returns 0, 2 for a usage error, or 3 after -h. *resume gets
- * --resume's argument.
- */
+int run_option_kind(const char *name)
+{
+	const struct option *o;
+	for (o = opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o->has_arg == no_argument ? 0 : 1;
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct run_config *cfg, const char **resume)
 {
 	int c, i, v;
@@ -197,8 +213,16 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 			cfg->fusion = v;
 			break;
 		case O_TEXT_MODEL:
-			if (pick(text_models, optarg) < 0) return bad_choice("--text-model", optarg, text_models);
-			cfg->text_model = optarg;
+			if (pick(text_models, optarg) >= 0) {
+				cfg->text_model = optarg;
+				cfg->text_model_dir = NULL;
+			} else if (hf_is_model_dir(optarg)) {
+				cfg->text_model_dir = optarg;
+			} else if (strchr(optarg, '/') || is_dir(optarg)) {
+				return usage_error("run: --text-model '%s' is not a model folder (it has no config.json)", optarg);
+			} else {
+				return bad_choice("--text-model", optarg, text_models);
+			}
 			break;
 		case O_IMAGE_MODEL:
 			if (pick(image_models, optarg) < 0) return bad_choice("--image-model", optarg, image_models);
@@ -270,7 +294,10 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 			break;
 		case O_LIMIT: if (parse_int(optarg, 0, 1000000000, "--limit", &cfg->limit)) return 2; break;
 		case O_PRESET: cfg->preset = optarg; break;
-		case O_RESUME: *resume = optarg; break;
+		case O_RESUME:
+			if (resume)
+				*resume = optarg;
+			break;
 		case O_NO_PREP: cfg->prep_cache = 0; break;
 		case O_PREP: cfg->prep_cache = 1; break;
 		case O_LOADER_ONLY: cfg->loader_only = 1; break;
@@ -284,8 +311,18 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 	return 0;
 }
 
-/* The command line (without --resume) as a JSON array. */
-static char *argv_json(int argc, char **argv)
+int run_parse_args(int argc, char **argv, struct run_config *cfg, const char **resume)
+{
+	int rc = parse_args(argc, argv, cfg, resume);
+	if (rc) {
+		free((void *)cfg->tags);
+		cfg->tags = NULL;
+		cfg->ntags = 0;
+	}
+	return rc;
+}
+
+char *run_argv_json(int argc, char **argv)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int i;
@@ -299,8 +336,17 @@ static char *argv_json(int argc, char **argv)
 	return sb_detach(&sb);
 }
 
-/* Reads back the command line stored in run id's config. Caller frees. */
-static int stored_argv(struct db *db, int64_t id, int *argc, char ***argv)
+void run_argv_free(int argc, char **argv)
+{
+	int i;
+	if (!argv)
+		return;
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int run_stored_argv(struct db *db, int64_t id, int *argc, char ***argv)
 {
 	struct db_stmt *st = NULL;
 	char **v = NULL;
@@ -337,16 +383,36 @@ out:
 	return ret;
 }
 
+int run_train(struct mmdb_ctx *ctx, struct run_config *cfg, int argc, char **argv,
+	      int64_t resume_id, int64_t *run_id)
+{
+	char *aj = run_argv_json(argc, argv);
+	const char *s;
+	long nproc;
+	int rc;
+
+	cfg->quiet = ctx->quiet;
+	if (!cfg->workers) {
+		nproc = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 2;
+	}
+	s = getenv("MMDB_TEST_STOP_AFTER_STEPS");
+	if (s && *s && parse_long(s, 1, 1L << 40, "MMDB_TEST_STOP_AFTER_STEPS", &cfg->stop_after_steps))
+		cfg->stop_after_steps = 0;
+	rc = train_run(ctx->db, ctx->cache_dir, cfg, aj, resume_id, run_id);
+	free(aj);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 {
 	struct run_config cfg;
-	const char *resume = NULL, *dummy = NULL;
-	char **sargv = NULL, *aj = NULL;
+	const char *resume = NULL;
+	char **sargv = NULL;
 	int sargc = 0, rc, i;
 	int64_t resume_id = 0, run_id = 0;
-	long nproc;
 
-	rc = parse_args(argc, argv, &cfg, &resume);
+	rc = run_parse_args(argc, argv, &cfg, &resume);
 	if (rc)
 		return rc == 3 ? 0 : rc;
 	if (resume) {
@@ -362,6 +428,7 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 			if (!strncmp(argv[i], "--resume=", 9) || !strncmp(argv[i], "--device=", 9) ||
 			    !strncmp(argv[i], "--workers=", 10) || !strncmp(argv[i], "--threads=", 10))
 				continue;
+			free((void *)cfg.tags);
 			return usage_error("run: with --resume only --device, --workers and --threads may "
 					   "be given ('%s'): the run keeps its settings", argv[i]);
 		}
@@ -369,12 +436,13 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 			device = cfg.device;
 		workers = cfg.workers;
 		threads = cfg.threads;
+		free((void *)cfg.tags);
+		cfg.tags = NULL;
 		if (run_lookup(ctx->db, resume, &resume_id))
 			return 1;
-		if (stored_argv(ctx->db, resume_id, &sargc, &sargv))
+		if (run_stored_argv(ctx->db, resume_id, &sargc, &sargv))
 			return 1;
-		free((void *)cfg.tags);
-		if (parse_args(sargc, sargv, &cfg, &dummy)) {
+		if (run_parse_args(sargc, sargv, &cfg, NULL)) {
 			rc = 1;
 			goto out;
 		}
@@ -385,26 +453,11 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 		if (threads > 0)
 			cfg.threads = threads;
 	}
-	aj = argv_json(resume ? sargc : argc, resume ? sargv : argv);
-	cfg.quiet = ctx->quiet;
-	if (!cfg.workers) {
-		nproc = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg.workers = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 2;
-	}
-	{
-		const char *s = getenv("MMDB_TEST_STOP_AFTER_STEPS");
-		if (s && *s && parse_long(s, 1, 1L << 40, "MMDB_TEST_STOP_AFTER_STEPS", &cfg.stop_after_steps))
-			cfg.stop_after_steps = 0;
-	}
-	rc = train_run(ctx->db, ctx->cache_dir, &cfg, aj, resume_id, &run_id);
-	rc = rc == 0 ? 0 : rc == 1 ? 130 : 1;
+	rc = run_train(ctx, &cfg, resume ? sargc : argc, resume ? sargv : argv, resume_id, &run_id);
+	/* 0 finished (or pruned: a sweep's decision), 1 interrupted, -1 failed. */
+	rc = rc == 0 || rc == 2 ? 0 : rc == 1 ? 130 : 1;
 out:
-	free(aj);
 	free((void *)cfg.tags);
-	if (sargv) {
-		for (i = 0; i < sargc; i++)
-			free(sargv[i]);
-		free(sargv);
-	}
+	run_argv_free(sargc, sargv);
 	return rc;
 }
