@@ -124,13 +124,23 @@ void sweep_list_release(struct sweep_list *l)
 
 /* ---- trials ---- */
 
-static struct trial_row *find_trial(struct trial_list *l, int64_t id)
-{
+/* Trials by id, for attaching parameters: (id, index into the list), sorted by id. */
+struct trial_ix {
+	int64_t id;
 	size_t i;
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].id == id)
-			return &l->v[i];
-	return NULL;
+};
+
+static int cmp_ix(const void *a, const void *b)
+{
+	const struct trial_ix *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct trial_row *find_trial(struct trial_list *l, const struct trial_ix *ix, int64_t id)
+{
+	struct trial_ix key = { id, 0 };
+	const struct trial_ix *hit = bsearch(&key, ix, l->n, sizeof(*ix), cmp_ix);
+	return hit ? &l->v[hit->i] : NULL;
 }
 
 static void add_key(struct trial_list *l, const char *k)
@@ -146,8 +156,10 @@ static void add_key(struct trial_list *l, const char *k)
 int model_sweep_trials(struct db *db, int64_t sweep, const char *goal, struct trial_list *out)
 {
 	struct db_stmt *st = NULL;
+	struct trial_ix *ix;
 	int rc, desc = !goal || strcmp(goal, "min");
 	struct strbuf sql = STRBUF_INIT;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	sb_addf(&sql, "SELECT t.id, t.idx, t.run_id, t.status, t.reason, t.worker,"
@@ -178,12 +190,20 @@ int model_sweep_trials(struct db *db, int64_t sweep, const char *goal, struct tr
 	if (rc < 0)
 		return -1;
 	/* The parameters, in each trial's own key order. */
+	ix = xmalloc(st_mult(out->n + 1, sizeof(*ix)));
+	for (i = 0; i < out->n; i++) {
+		ix[i].id = out->v[i].id;
+		ix[i].i = i;
+	}
+	qsort(ix, out->n, sizeof(*ix), cmp_ix);
 	if (db_prepare(db, &st, "SELECT t.id, j.key, j.value, j.type FROM sweep_trials t,"
-				" json_each(t.params) j WHERE t.sweep_id = ? ORDER BY t.idx, j.id"))
+				" json_each(t.params) j WHERE t.sweep_id = ? ORDER BY t.idx, j.id")) {
+		free(ix);
 		return -1;
+	}
 	db_bind_int(st, 1, sweep);
 	while ((rc = db_step(st)) == DB_ROW) {
-		struct trial_row *t = find_trial(out, db_column_int(st, 0));
+		struct trial_row *t = find_trial(out, ix, db_column_int(st, 0));
 		const char *k = db_column_text(st, 1), *type = db_column_text(st, 3);
 		struct trial_param *p;
 		if (!t || !k)
@@ -203,6 +223,7 @@ int model_sweep_trials(struct db *db, int64_t sweep, const char *goal, struct tr
 		}
 	}
 	db_finalize(st);
+	free(ix);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -22,9 +22,27 @@ struct sweep_screen {
 	int view;
 	size_t cur, top;
 	int64_t cur_trial;   /* keeps the cursor on its trial across reloads */
+	int *pw;             /* width of each parameter's column (t.nkeys) */
 	int axis;            /* index into t.keys */
 	char axis_key[64];   /* keeps the parameter across reloads */
 };
+
+/* Where the parameter columns start (after #, status, metric and run). */
+#define X_PARAMS 35
+
+/* Width of parameter column k: its name or its widest value, at most 14. */
+static int param_width(const struct sweep_screen *s, int k)
+{
+	size_t i;
+	int w = text_width(s->t.keys[k]);
+	for (i = 0; i < s->t.n; i++) {
+		const struct trial_param *p = trial_param_get(&s->t.v[i], s->t.keys[k]);
+		int pw = p ? text_width(p->val) : 1;
+		if (pw > w)
+			w = pw;
+	}
+	return w > 14 ? 14 : w;
+}
 
 static int sweep_reload(struct app *app, struct screen *base)
 {
@@ -35,6 +53,8 @@ static int sweep_reload(struct app *app, struct screen *base)
 		s->cur_trial = s->t.v[s->cur].id;
 	sweep_row_release(&s->sw);
 	trial_list_release(&s->t);
+	free(s->pw);
+	s->pw = NULL;
 	rc = model_sweep(app->db, s->id, &s->sw);
 	if (rc == MODEL_GONE) {
 		error("sweep %lld no longer exists", (long long)s->id);
@@ -46,6 +66,9 @@ static int sweep_reload(struct app *app, struct screen *base)
 	for (i = 0; i < s->t.n; i++)
 		if (s->t.v[i].id == s->cur_trial)
 			s->cur = i;
+	s->pw = xcalloc((size_t)s->t.nkeys + 1, sizeof(int));
+	for (k = 0; k < s->t.nkeys; k++)
+		s->pw[k] = param_width(s, k);
 	s->axis = 0;
 	for (k = 0; k < s->t.nkeys; k++)
 		if (!strcmp(s->t.keys[k], s->axis_key))
@@ -72,23 +95,6 @@ static void draw_summary(struct sweep_screen *s, int y)
 	ui_attr_off();
 }
 
-/* Where the parameter columns start (after #, status, metric and run). */
-#define X_PARAMS 35
-
-/* Width of parameter column k: its name or its widest value, at most 14. */
-static int param_width(const struct sweep_screen *s, int k)
-{
-	size_t i;
-	int w = text_width(s->t.keys[k]);
-	for (i = 0; i < s->t.n; i++) {
-		const struct trial_param *p = trial_param_get(&s->t.v[i], s->t.keys[k]);
-		int pw = p ? text_width(p->val) : 1;
-		if (pw > w)
-			w = pw;
-	}
-	return w > 14 ? 14 : w;
-}
-
 static void draw_trials(struct app *app, struct sweep_screen *s)
 {
 	int y0 = 4, rows = LINES - 1 - (y0 + 1), y, x, k;
@@ -100,7 +106,7 @@ static void draw_trials(struct app *app, struct sweep_screen *s)
 	ui_text(y0, 0, COLS, "    # STATUS         METRIC   RUN");
 	x = X_PARAMS;
 	for (k = 0; k < s->t.nkeys && x < COLS; k++) {
-		int w = param_width(s, k);
+		int w = s->pw ? s->pw[k] : 14;
 		ui_text(y0, x, COLS - x, s->t.keys[k]);
 		x += w + 2;
 	}
@@ -142,7 +148,7 @@ static void draw_trials(struct app *app, struct sweep_screen *s)
 		x = X_PARAMS;
 		for (k = 0; k < s->t.nkeys && x < COLS; k++) {
 			const struct trial_param *p = trial_param_get(t, s->t.keys[k]);
-			int w = param_width(s, k);
+			int w = s->pw ? s->pw[k] : 14;
 			ui_text(yy, x, w < COLS - x ? w : COLS - x, p ? p->val : "-");
 			x += w + 2;
 		}
@@ -257,6 +263,7 @@ static void sweep_release(struct screen *base)
 	struct sweep_screen *s = (struct sweep_screen *)base;
 	sweep_row_release(&s->sw);
 	trial_list_release(&s->t);
+	free(s->pw);
 	free(s);
 }
 
