@@ -38,6 +38,8 @@
 	  size_t report_n), (m, path, part, report, report_n), -1) \
 	X(int, mt_model_save_weights, (mt_model *m, const char *path), (m, path), -1) \
 	X(int, mt_train_step, (mt_model *m, const struct mt_batch *b, float *loss), (m, b, loss), -1) \
+	X(int, mt_train_step_acc, (mt_model *m, const struct mt_batch *b, float *loss, int *correct), \
+	  (m, b, loss, correct), -1) \
 	X(int, mt_eval_batch, (mt_model *m, const struct mt_batch *b, float *probs, float *loss), \
 	  (m, b, probs, loss), -1) \
 	X(int, mt_set_lr, (mt_model *m, double lr), (m, lr), -1) \

@@ -367,13 +367,14 @@ static int train_epoch(struct trainer *T)
 	while ((rc = loader_next(ld, &b)) == 1) {
 		struct mt_batch mb;
 		float loss = 0;
+		int correct = 0;
 		double lr = step_lr(T, per_epoch), t;
 
 		if (lr != lr_set && mt_set_lr(T->model, lr) == 0)
 			lr_set = lr;
 		T->st.last_lr = lr;
 		to_mt_batch(T, b, &mb);
-		if (mt_train_step(T->model, &mb, &loss)) {
+		if (mt_train_step_acc(T->model, &mb, &loss, &correct)) {
 			snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s",
 				 T->st.epoch, T->st.step + 1, mt_last_error());
 			loader_release(ld, b);
@@ -388,6 +389,8 @@ static int train_epoch(struct trainer *T)
 			goto failed;
 		}
 		T->st.loss_sum += (double)loss * b->n;
+		if (T->st.correct >= 0)
+			T->st.correct += correct;
 		T->st.samples += b->n;
 		T->st.step++;
 		T->st.global_step++;
@@ -465,9 +468,9 @@ static void print_epoch(const struct trainer *T, const struct train_figures *tf,
 {
 	if (T->cfg->quiet)
 		return;
-	fprintf(stderr, "epoch %d/%d: train loss %.4f (%.0f samples/s, loader wait %.1f%%), "
+	fprintf(stderr, "epoch %d/%d: train loss %.4f accuracy %.4f (%.0f samples/s, loader wait %.1f%%), "
 			"validate loss %.4f accuracy %.4f f1 %.4f, lr %.3g%s\n",
-		T->st.epoch, T->cfg->epochs, tf->loss, tf->samples_per_s, 100 * tf->wait_share,
+		T->st.epoch, T->cfg->epochs, tf->loss, tf->accuracy, tf->samples_per_s, 100 * tf->wait_share,
 		v->loss, v->m.accuracy, v->m.f1_weighted, tf->lr,
 		T->st.best_epoch == T->st.epoch ? "  *best" : "");
 }
@@ -634,13 +637,34 @@ static int load_last(struct trainer *T)
 	}
 	if (mt_checkpoint_load(T->model, T->last_path, &extra, &len))
 		return error("cannot load checkpoint '%s': %s", T->last_path, mt_last_error());
-	if (len != sizeof(T->st) || ((struct train_state *)extra)->magic != TRAIN_STATE_MAGIC ||
-	    ((struct train_state *)extra)->version != TRAIN_STATE_VERSION) {
+	if (train_state_decode(extra, len, &T->st)) {
 		free(extra);
 		return error("checkpoint '%s' was not written by this mmdb", T->last_path);
 	}
-	memcpy(&T->st, extra, sizeof(T->st));
 	free(extra);
+	return 0;
+}
+
+int train_state_decode(const void *blob, size_t len, struct train_state *out)
+{
+	struct train_state st;
+	if (!blob || len < 2 * sizeof(uint32_t))
+		return -1;
+	memset(&st, 0, sizeof(st));
+	memcpy(&st, blob, 2 * sizeof(uint32_t));
+	if (st.magic != TRAIN_STATE_MAGIC)
+		return -1;
+	if (st.version == TRAIN_STATE_VERSION && len == sizeof(st)) {
+		memcpy(&st, blob, sizeof(st));
+	} else if (st.version == 1 && len == TRAIN_STATE_V1_SIZE) {
+		memcpy(&st, blob, TRAIN_STATE_V1_SIZE);
+		/* The steps already taken this epoch were not counted. */
+		st.correct = st.step > 0 ? -1 : 0;
+		st.version = TRAIN_STATE_VERSION;
+	} else {
+		return -1;
+	}
+	*out = st;
 	return 0;
 }
 
@@ -659,6 +683,8 @@ static int run_loop(struct trainer *T)
 		if (rc == 1)
 			goto interrupted;
 		tf.loss = T->st.samples ? T->st.loss_sum / (double)T->st.samples : NAN;
+		tf.accuracy = T->st.samples && T->st.correct >= 0 ?
+			      (double)T->st.correct / (double)T->st.samples : NAN;
 		tf.seconds = T->st.seconds;
 		tf.samples = T->st.samples;
 		tf.samples_per_s = T->st.seconds > 0 ? (double)T->st.samples / T->st.seconds : NAN;
@@ -713,7 +739,7 @@ static int run_loop(struct trainer *T)
 			T->st.epoch++;
 		T->st.step = 0;
 		T->st.loss_sum = T->st.seconds = T->st.wait = 0;
-		T->st.samples = 0;
+		T->st.samples = T->st.correct = 0;
 		T->st.run_seconds = run_seconds(T);
 		T->t_session = now_seconds();
 		why = "cannot save the last checkpoint";

@@ -293,8 +293,8 @@ int tdb_write_epoch(struct db *db, int64_t id, int epoch, const struct train_fig
 		return -1;
 	if (db_prepare(db, &st,
 		       "INSERT OR REPLACE INTO epochs (run_id, epoch, split, loss, lr, seconds, "
-		       "samples_per_s, loader_wait, samples) VALUES (?1, ?2, 'train', ?3, ?4, ?5, ?6, "
-		       "?7, ?8)"))
+		       "samples_per_s, loader_wait, samples, accuracy) VALUES (?1, ?2, 'train', ?3, ?4, "
+		       "?5, ?6, ?7, ?8, ?9)"))
 		goto fail;
 	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, epoch);
@@ -304,6 +304,7 @@ int tdb_write_epoch(struct db *db, int64_t id, int epoch, const struct train_fig
 	bind_double_or_null(st, 6, tf->samples_per_s);
 	bind_double_or_null(st, 7, tf->wait_share);
 	db_bind_int(st, 8, tf->samples);
+	bind_double_or_null(st, 9, tf->accuracy);
 	if (db_step(st) < 0)
 		goto fail;
 	db_finalize(st);

@@ -7,12 +7,13 @@
 #include "metrics.h"
 #include "train.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The C side of a checkpoint (mt_checkpoint_save's extra blob): where the
  * run stands, so --resume continues exactly. Fixed layout, versioned. */
 #define TRAIN_STATE_MAGIC 0x6d6d6462u /* "mmdb" */
-#define TRAIN_STATE_VERSION 1
+#define TRAIN_STATE_VERSION 2
 struct train_state {
 	uint32_t magic, version;
 	int32_t epoch;           /* epoch in progress (1-based) */
@@ -34,7 +35,20 @@ struct train_state {
 	double seconds, wait;    /* train-loop wall time and loader wait so far */
 	double run_seconds;      /* whole run, across resumes */
 	double last_lr;          /* the lr of the latest step (the epoch row's) */
+	/* Version 2 appends: */
+	int64_t correct;         /* train posts classified right so far in the epoch;
+	                          * -1: unknown (resumed mid-epoch from version 1) */
 };
+/* Version 1 ended before `correct`. */
+#define TRAIN_STATE_V1_SIZE offsetof(struct train_state, correct)
+
+/*
+ * Reads a checkpoint's state blob (len bytes) into *out: this version's, or
+ * version 1's (written before train accuracy was counted: `correct` becomes
+ * -1 mid-epoch, 0 at an epoch's start). Returns 0, or -1 when the blob is
+ * not a train_state (no message printed).
+ */
+int train_state_decode(const void *blob, size_t len, struct train_state *out);
 
 /* One evaluated split: probabilities of every post and the metrics. */
 struct eval_result {
@@ -49,7 +63,7 @@ struct eval_result {
 
 /* One epoch's train figures. */
 struct train_figures {
-	double loss, seconds, samples_per_s, wait_share, lr;
+	double loss, accuracy, seconds, samples_per_s, wait_share, lr;   /* accuracy NaN: unknown */
 	int64_t samples;
 };
 

@@ -120,6 +120,12 @@ int mt_model_save_weights(mt_model *m, const char *path);
 
 /* One optimizer step on a batch; *loss = mean cross-entropy of the batch. */
 int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss);
+/*
+ * As mt_train_step; *correct (may be NULL) receives how many of the B posts
+ * the step's forward pass (before the update) classified right: argmax of
+ * the logits equal to the label. The epoch's train accuracy sums these.
+ */
+int mt_train_step_acc(mt_model *m, const struct mt_batch *b, float *loss, int *correct);
 /* Eval mode, no grad: probs (B*C) receive softmax probabilities; *loss (may
  * be NULL) the mean loss when labels are given. */
 int mt_eval_batch(mt_model *m, const struct mt_batch *b, float *probs, float *loss);

@@ -371,7 +371,7 @@ static Tensor loss_of(mt_model *m, const Tensor &logits, const Tensor &labels)
 	return F::cross_entropy(logits.to(torch::kFloat32), labels, opts);
 }
 
-extern "C" int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss)
+extern "C" int mt_train_step_acc(mt_model *m, const struct mt_batch *b, float *loss, int *correct)
 {
 	MT_TRY
 	auto in = make_inputs(m, b, true);
@@ -390,8 +390,15 @@ extern "C" int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss)
 	float v = l.item<float>();
 	if (loss)
 		*loss = v;
+	if (correct)  // (B,) argmax == label, summed; no grad needed
+		*correct = (int)logits.detach().argmax(1).eq(in.labels).sum().item<int64_t>();
 	return 0;
 	MT_CATCH(-1)
+}
+
+extern "C" int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss)
+{
+	return mt_train_step_acc(m, b, loss, nullptr);
 }
 
 extern "C" int mt_eval_batch(mt_model *m, const struct mt_batch *b, float *probs, float *loss)

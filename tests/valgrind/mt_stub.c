@@ -29,6 +29,7 @@ int mt_model_params(mt_model *m, int64_t *total, int64_t *trainable) { return -1
 int mt_model_load_weights(mt_model *m, const char *path, int part, char *report, size_t report_n) { return -1; }
 int mt_model_save_weights(mt_model *m, const char *path) { return -1; }
 int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss) { return -1; }
+int mt_train_step_acc(mt_model *m, const struct mt_batch *b, float *loss, int *correct) { return -1; }
 int mt_eval_batch(mt_model *m, const struct mt_batch *b, float *probs, float *loss) { return -1; }
 int mt_set_lr(mt_model *m, double lr) { return -1; }
 double mt_get_lr(mt_model *m) { return 0; }
