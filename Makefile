@@ -121,6 +121,13 @@ $(B)src/torch/%.o: src/torch/%.cpp | check-torch
 	@echo "  CXX     $@"
 	$(Q)mkdir -p $(@D) && $(CXX) -MMD -MP $(CXXFLAGS) -fPIC -c -o $@ $<
 
+# c10d (src/torch/mt_dist.cpp): gloo's headers come from the system (Debian's
+# libgloo-dev); NCCL where the libtorch is a CUDA one and NCCL's header is there.
+NCCL_INC ?= $(firstword $(wildcard $(TORCH_DIR)/../nvidia/nccl/include /usr/include/nccl.h))
+DIST_FLAGS := -DUSE_C10D_GLOO $(if $(and $(TORCH_CUDA),$(NCCL_INC)),-DUSE_C10D_NCCL -DMMDB_WITH_NCCL \
+	$(if $(filter %/include,$(NCCL_INC)),-isystem $(NCCL_INC)))
+$(B)src/torch/mt_dist.o: CXXFLAGS += $(DIST_FLAGS)
+
 check-torch:
 	@test -n "$(TORCH_DIR)" -a -d "$(TORCH_DIR)/include" || \
 	  { echo "mmdb: no libtorch found: run 'make deps' (or pass TORCH_DIR=.../site-packages/torch)" >&2; exit 1; }

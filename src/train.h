@@ -70,6 +70,15 @@ struct run_config {
 	int loader_only;              /* time the data loader over the train split; no model */
 	/* Test hook: raise the interrupt flag after this many train steps (0 = off). */
 	long stop_after_steps;
+	int sync_bn;                  /* --sync-bn: BatchNorm over the global batch */
+	int text_dropout_set;         /* --text-dropout given */
+	double text_dropout;          /* BERT's own dropout (0.1 unless set) */
+	/* Data-parallel runs (not settings: where this process stands). With
+	 * dist NULL the run is one process (rank 0 of 1). --batch-size is per
+	 * rank: a step sees batch_size * world_size posts. */
+	struct mt_dist *dist;
+	int rank, world_size, local_rank;
+	struct dist_peer *peers;      /* world_size: every rank's process */
 };
 
 /* Fills cfg with mmdb's defaults (the issue's: lr 1e-5, 20 epochs, ...). */

@@ -401,3 +401,18 @@ int tdb_set_status(struct db *db, int64_t id, const char *status, const char *re
 	db_finalize(st);
 	return ret;
 }
+
+int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend)
+{
+	struct db_stmt *st = NULL;
+	int ret = -1;
+	if (db_prepare(db, &st, "UPDATE runs SET world_size = ?2, backend = ?3 WHERE id = ?1"))
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, world_size);
+	db_bind_text(st, 3, backend, -1);
+	if (db_step(st) >= 0)
+		ret = 0;
+	db_finalize(st);
+	return ret;
+}

@@ -1,0 +1,104 @@
+/*
+ * train_dist: what the epoch loop of a data-parallel run asks of the other
+ * ranks (see train_int.h): sums, agreement, gathering an evaluation, and
+ * telling which rank is gone when a collective breaks.
+ */
+#include "train_int.h"
+#include "dist.h"
+#include "loader.h"
+#include "torch/mt.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int td_sum(const struct run_config *cfg, double *v, size_t n)
+{
+	if (!cfg->dist)
+		return 0;
+	return mt_dist_allreduce(cfg->dist, v, n, MT_SUM);
+}
+
+int td_broadcast(const struct run_config *cfg, void *buf, size_t n)
+{
+	if (!cfg->dist)
+		return 0;
+	return mt_dist_broadcast(cfg->dist, buf, n, 0);
+}
+
+int td_agree(const struct run_config *cfg, int ok)
+{
+	double v = ok ? 1 : 0;
+	if (!cfg->dist)
+		return ok ? 1 : 0;
+	if (mt_dist_allreduce(cfg->dist, &v, 1, MT_MIN))
+		return 0;
+	return v > 0.5;
+}
+
+int td_gather_probs(const struct run_config *cfg, const float *local, size_t n_local, size_t n,
+		    int C, float *probs)
+{
+	int W = cfg->world_size, r;
+	size_t k, row = (size_t)C * sizeof(float);
+	float *all;
+
+	if (!cfg->dist) {
+		if (local != probs)
+			memcpy(probs, local, n * row);
+		return 0;
+	}
+	all = xmalloc(st_mult(st_mult(n_local ? n_local : 1, row), (size_t)W));
+	if (mt_dist_allgather(cfg->dist, local, n_local * row, all)) {
+		free(all);
+		return -1;
+	}
+	/* rank r's k-th post sits at position k*W + r; positions past n are the
+	 * padding (repeats of the first posts) and are dropped */
+	for (r = 0; r < W; r++)
+		for (k = 0; k < n_local; k++) {
+			size_t pos = k * (size_t)W + (size_t)r;
+			if (pos < n)
+				memcpy(probs + pos * C, all + ((size_t)r * n_local + k) * C, row);
+		}
+	free(all);
+	return 0;
+}
+
+int td_blame(const struct run_config *cfg, char *buf, size_t n)
+{
+	size_t len = 0;
+	int r, gone = 0, rank0 = 0;
+
+	buf[0] = '\0';
+	for (r = 0; cfg->peers && r < cfg->world_size; r++) {
+		if (r == cfg->rank || !dist_peer_gone(&cfg->peers[r]))
+			continue;
+		len += snprintf(buf + len, len < n ? n - len : 0, "%srank %d (pid %d on %s)",
+				gone ? ", " : "", r, cfg->peers[r].pid, cfg->peers[r].host);
+		gone++;
+		if (r == 0)
+			rank0 = 1;
+	}
+	if (len >= n)
+		len = n - 1;
+	if (gone)
+		snprintf(buf + len, n - len, " %s gone", gone > 1 ? "are" : "is");
+	else
+		snprintf(buf, n, "a peer rank stopped or timed out");
+	return rank0;
+}
+
+int td_reporter(const struct run_config *cfg)
+{
+	int r;
+	if (cfg->rank == 0)
+		return 1;
+	if (!cfg->peers)
+		return 0;
+	for (r = 0; r < cfg->rank; r++)
+		if (!dist_peer_gone(&cfg->peers[r]))
+			return 0;
+	return 1;
+}
