@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -75,6 +76,8 @@ int dist_env_read(struct dist_env *e)
 			     "(e.g. $(scontrol show hostnames \"$SLURM_JOB_NODELIST\" | head -1))");
 	if ((s = getenv("MASTER_PORT")) && *s && parse_int(s, 1, 65535, "$MASTER_PORT", &e->master_port))
 		return -1;
+	if ((s = getenv("TORCHELASTIC_USE_AGENT_STORE")) && !strcasecmp(s, "true"))
+		e->agent_store = 1;
 	if ((s = getenv("MMDB_DIST_LISTEN_FD")) && *s && e->rank == 0 &&
 	    parse_int(s, 0, 1 << 20, "$MMDB_DIST_LISTEN_FD", &e->listen_fd))
 		return -1;

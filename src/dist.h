@@ -20,6 +20,7 @@ struct dist_env {
 	int master_port;
 	int listen_fd;             /* rank 0 under --nproc: the store's socket; else -1 */
 	double timeout;            /* MMDB_DIST_TIMEOUT or DIST_DEFAULT_TIMEOUT */
+	int agent_store;           /* torchrun's agent hosts the store (TORCHELASTIC_USE_AGENT_STORE) */
 	const char *launcher;      /* "torchrun" (RANK...), "srun" (SLURM_*), "mmdb" (--nproc) */
 };
 

@@ -964,8 +964,8 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		if (tdb_create_run(db, cfg, json.buf, vocab_id, counts, mt_torch_version(), &T.run_id))
 			ok = 0;
 	}
-	if (ok && T.writer && cfg->dist &&
-	    tdb_set_dist(db, T.run_id, cfg->world_size, mt_dist_backend(cfg->dist)))
+	if (ok && T.writer && (cfg->dist || resume_id) &&
+	    tdb_set_dist(db, T.run_id, cfg->world_size, cfg->dist ? mt_dist_backend(cfg->dist) : NULL))
 		ok = 0;
 	if (!td_agree(cfg, ok) || !ok || td_broadcast(cfg, &T.run_id, sizeof(T.run_id)))
 		goto out;

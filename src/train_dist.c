@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int td_sum(const struct run_config *cfg, double *v, size_t n)
 {
@@ -66,39 +67,69 @@ int td_gather_probs(const struct run_config *cfg, const float *local, size_t n_l
 	return 0;
 }
 
+/*
+ * Which peers' processes are gone, into gone[] (world_size). A killed
+ * process closes its sockets before it turns into a zombie, so a collective
+ * can break a moment before /proc shows the process gone: look again for
+ * up to 2 s while none is. Returns how many are gone.
+ */
+static int find_gone(const struct run_config *cfg, char *gone)
+{
+	int r, n = 0, tries;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	for (tries = 0; tries < 40; tries++) {
+		for (r = 0, n = 0; cfg->peers && r < cfg->world_size; r++) {
+			gone[r] = r != cfg->rank && dist_peer_gone(&cfg->peers[r]);
+			n += gone[r];
+		}
+		if (n || !cfg->peers)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
 int td_blame(const struct run_config *cfg, char *buf, size_t n)
 {
+	char *gone = xcalloc((size_t)cfg->world_size, 1);
 	size_t len = 0;
-	int r, gone = 0, rank0 = 0;
+	int r, ngone = 0, rank0 = 0;
 
 	buf[0] = '\0';
-	for (r = 0; cfg->peers && r < cfg->world_size; r++) {
-		if (r == cfg->rank || !dist_peer_gone(&cfg->peers[r]))
+	find_gone(cfg, gone);
+	for (r = 0; r < cfg->world_size; r++) {
+		if (!gone[r])
 			continue;
 		len += snprintf(buf + len, len < n ? n - len : 0, "%srank %d (pid %d on %s)",
-				gone ? ", " : "", r, cfg->peers[r].pid, cfg->peers[r].host);
-		gone++;
+				ngone ? ", " : "", r, cfg->peers[r].pid, cfg->peers[r].host);
+		ngone++;
 		if (r == 0)
 			rank0 = 1;
 	}
 	if (len >= n)
 		len = n - 1;
-	if (gone)
-		snprintf(buf + len, n - len, " %s gone", gone > 1 ? "are" : "is");
+	if (ngone)
+		snprintf(buf + len, n - len, " %s gone", ngone > 1 ? "are" : "is");
 	else
 		snprintf(buf, n, "a peer rank stopped or timed out");
+	free(gone);
 	return rank0;
 }
 
 int td_reporter(const struct run_config *cfg)
 {
-	int r;
+	char *gone;
+	int r, ret = 1;
 	if (cfg->rank == 0)
 		return 1;
 	if (!cfg->peers)
 		return 0;
+	gone = xcalloc((size_t)cfg->world_size, 1);
+	find_gone(cfg, gone);
 	for (r = 0; r < cfg->rank; r++)
-		if (!dist_peer_gone(&cfg->peers[r]))
-			return 0;
-	return 1;
+		if (!gone[r])
+			ret = 0;
+	free(gone);
+	return ret;
 }

@@ -401,6 +401,7 @@ static int join_group(const struct dist_env *de, struct run_config *cfg)
 	o.master_addr = de->master_addr;
 	o.master_port = de->master_port;
 	o.listen_fd = de->listen_fd;
+	o.agent_store = de->agent_store;
 	o.backend = backend;
 	o.device = device;
 	o.timeout = de->timeout;

@@ -160,6 +160,8 @@ struct mt_dist_opts {
 	int master_port;
 	int listen_fd;            /* >= 0: rank 0's store takes over this bound, listening
 	                           * socket (mmdb run --nproc); -1 otherwise */
+	int agent_store;          /* 1: the store is torchrun's (its agent hosts it at
+	                           * master_addr:master_port): every rank is a client */
 	const char *backend;      /* for gradients: "gloo" (CPU) or "nccl" (CUDA) */
 	const char *device;       /* the replica's device: "cpu" or "cuda:N" */
 	double timeout;           /* seconds the store and a collective wait for the others */

@@ -120,7 +120,7 @@ extern "C" int mt_dist_new(const struct mt_dist_opts *o, mt_dist **out)
 		d->timeout = std::chrono::milliseconds((int64_t)(o->timeout * 1000));
 	c10d::TCPStoreOptions so;
 	so.port = (uint16_t)o->master_port;
-	so.isServer = o->rank == 0;
+	so.isServer = o->rank == 0 && !o->agent_store;
 	so.numWorkers = (size_t)o->world_size;
 	so.waitWorkers = true;
 	so.timeout = d->timeout;
