@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "model", cmd_model, 0, "list model presets, inspect or fetch weight files" },
 	{ "run", cmd_run, NEEDS_DB, "train and evaluate a model, recorded epoch by epoch" },
 	{ "runs", cmd_runs, NEEDS_DB, "runs as a table; runs rm RUN" },
+	{ "sweep", cmd_sweep, NEEDS_DB, "many runs from one command: a queue that workers drain" },
 	{ "show", cmd_show, NEEDS_DB, "one run in full" },
 	{ "compare", cmd_compare, NEEDS_DB, "runs side by side" },
 	{ "predict", cmd_predict, NEEDS_DB, "classify new posts with a run's best checkpoint" },

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HEARTBEAT_SECONDS 5.0
@@ -59,6 +60,7 @@ struct trainer {
 	double last_heartbeat;
 	double progress;              /* share of the run done, for the heartbeat */
 	int64_t nan_at_step;          /* test hook */
+	long step_sleep_ms;           /* test hook: a slower run, to be killed mid-epoch */
 	float *class_weights;
 	int writer;                   /* records the run: rank 0 (of 1 or more) */
 	float *shard_probs;           /* a rank's share of an evaluation */
@@ -423,6 +425,10 @@ static int train_epoch(struct trainer *T)
 				 secs > 0 ? (double)T->st.samples / secs : 0.0);
 			progress_note(pg, note);
 		}
+		if (T->step_sleep_ms > 0) {
+			struct timespec ts = { T->step_sleep_ms / 1000, (T->step_sleep_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		T->progress = ((T->st.epoch - 1) + (double)T->st.step / (double)per_epoch) / cfg->epochs;
 		heartbeat(T);
 		if (cfg->stop_after_steps && T->st.global_step >= cfg->stop_after_steps)
@@ -747,9 +753,23 @@ static int run_loop(struct trainer *T)
 			goto fail_status;
 		print_epoch(T, &tf, &val);
 		/* The next epoch starts clean; the last checkpoint says so. */
-		if (T->st.early_stopped || T->st.epoch >= cfg->epochs)
+		if (T->st.early_stopped || T->st.epoch >= cfg->epochs) {
 			T->st.training_done = 1;
-		else
+		} else if (cfg->after_epoch) {
+			struct epoch_result er = { T->st.epoch, val.loss, val.m.accuracy,
+						   val.m.f1_weighted, val.m.f1_macro };
+			char reason[512] = "";
+			if (cfg->after_epoch(cfg->after_epoch_arg, T->run_id, &er, reason,
+					     sizeof(reason)) == 1) {
+				tdb_set_status(T->db, T->run_id, "pruned", reason, run_seconds(T));
+				if (!cfg->quiet)
+					fprintf(stderr, "run %lld pruned after epoch %d: %s\n",
+						(long long)T->run_id, T->st.epoch, reason);
+				ret = 2;
+				goto out;
+			}
+		}
+		if (!T->st.training_done)
 			T->st.epoch++;
 		T->st.step = 0;
 		T->st.loss_sum = T->st.seconds = T->st.wait = 0;
@@ -889,10 +909,14 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	if (cfg->world_size < 1)
 		cfg->world_size = 1;
 	T.writer = cfg->rank == 0;
+	if (!T.writer)
+		cfg->quiet = 1;  /* rank 0 shows the progress */
 	T.C = cfg->num_classes;
 	T.t_session = now_seconds();
 	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
 		T.nan_at_step = atoll(s);
+	if ((s = getenv("MMDB_TEST_STEP_SLEEP_MS")) && *s)
+		T.step_sleep_ms = atol(s);
 	interrupt_flag = 0;
 	if (mt_load() < 0)
 		return error("%s", mt_last_error());

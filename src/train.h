@@ -10,7 +10,8 @@
  * transaction; the final test rows and a prediction for every validate and
  * test post in another. Checkpoints live under <cache>/runs/<run id>/.
  *
- * Status: running -> completed | early_stopped | failed (reason) |
+ * Status: running -> completed | early_stopped | pruned (a sweep's
+ * after_epoch hook said so; reason) | failed (reason) |
  * interrupted (SIGINT/SIGTERM: the position is saved so --resume continues
  * exactly). heartbeat_at and pid let train_mark_crashed() find runs whose
  * process died.
@@ -18,6 +19,7 @@
 #ifndef MMDB_TRAIN_H
 #define MMDB_TRAIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct db;
@@ -26,6 +28,12 @@ struct strbuf;
 enum sched_kind { SCHED_PLATEAU, SCHED_COSINE, SCHED_NONE };
 enum resize_mode { RESIZE_SQUASH, RESIZE_CROP };
 enum missing_image { MISSING_SKIP, MISSING_BLANK };
+
+/* One epoch's validation figures, for a run_config's after_epoch hook. */
+struct epoch_result {
+	int epoch;
+	double loss, accuracy, f1, f1_macro;  /* f1: weighted */
+};
 
 /* Every setting of a run. Strings are owned by whoever filled the struct
  * (src/cmd/run.c keeps them in argv or static tables). */
@@ -71,6 +79,7 @@ struct run_config {
 	/* Test hook: raise the interrupt flag after this many train steps (0 = off). */
 	long stop_after_steps;
 	int sync_bn;                  /* --sync-bn: BatchNorm over the global batch */
+	int nproc;                    /* --nproc: local ranks mmdb run starts (not a setting) */
 	int text_dropout_set;         /* --text-dropout given */
 	double text_dropout;          /* BERT's own dropout (0.1 unless set) */
 	/* Data-parallel runs (not settings: where this process stands). With
@@ -79,6 +88,17 @@ struct run_config {
 	struct mt_dist *dist;
 	int rank, world_size, local_rank;
 	struct dist_peer *peers;      /* world_size: every rank's process */
+	/* A sweep's trial (mmdb sweep run): the runs row links to both; 0 = none. */
+	int64_t sweep_id, trial_id;
+	/*
+	 * Called after each epoch's rows are committed (not after the last
+	 * epoch, nor after one that stops early), with its validation figures.
+	 * Returns 1 to prune the run (reason filled: the rule and rung), 0 to go
+	 * on. NULL: never pruned.
+	 */
+	int (*after_epoch)(void *arg, int64_t run_id, const struct epoch_result *r, char *reason,
+			   size_t reason_len);
+	void *after_epoch_arg;
 };
 
 /* Fills cfg with mmdb's defaults (the issue's: lr 1e-5, 20 epochs, ...). */
@@ -100,7 +120,9 @@ const char *scheduler_name(int s);
  * resume can parse it again. On return *run_id holds the run's id (when one
  * was created) and *status its final status ("completed", ...; static).
  * Returns 0 when the run finished (completed or early_stopped), 1 when it
- * was interrupted, -1 when it failed (message printed, reason recorded).
+ * was interrupted, 2 when cfg->after_epoch pruned it (status 'pruned'), -1
+ * when it failed (message printed, reason recorded; a NaN or infinite loss
+ * fails the run at that step).
  */
 int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	      const char *argv_json, int64_t resume_id, int64_t *run_id);

@@ -74,10 +74,10 @@ int tdb_create_run(struct db *db, const struct run_config *cfg, const char *conf
 		       "scheduler, dropout, max_len, image_size, class_weights, seed, device, amp, "
 		       "config, dataset_id, vocab_id, train_posts, validate_posts, test_posts, "
 		       "started_at, heartbeat_at, pid, host, progress, seconds, mmdb_version, "
-		       "torch_version) VALUES (:name, 'running', :notes, :preset, :label, :mod, "
+		       "torch_version, sweep_id, trial_id) VALUES (:name, 'running', :notes, :preset, :label, :mod, "
 		       ":fusion, :tm, :im, :lr, :bs, :epochs, :opt, :wd, :sched, :dropout, :maxlen, "
 		       ":imgsize, :cw, :seed, :device, :amp, :config, :dataset, :vocab, :ntrain, "
-		       ":nval, :ntest, :started, :hb, :pid, :host, 0, 0, :ver, :tver)"))
+		       ":nval, :ntest, :started, :hb, :pid, :host, 0, 0, :ver, :tver, :sweep, :trial)"))
 		goto fail;
 	bind_named_text(st, ":name", cfg->name);
 	bind_named_text(st, ":notes", cfg->notes);
@@ -117,11 +117,27 @@ int tdb_create_run(struct db *db, const struct run_config *cfg, const char *conf
 	bind_named_text(st, ":host", host);
 	bind_named_text(st, ":ver", MMDB_VERSION);
 	bind_named_text(st, ":tver", torch_version);
+	if (cfg->sweep_id)
+		bind_named_int(st, ":sweep", cfg->sweep_id);
+	if (cfg->trial_id)
+		bind_named_int(st, ":trial", cfg->trial_id);
 	if (db_step(st) < 0)
 		goto fail;
 	db_finalize(st);
 	st = NULL;
 	*id = db_last_insert_rowid(db);
+	/* The trial knows its run from the start: a worker killed now leaves a
+	 * trial whose run the next worker resumes. */
+	if (cfg->trial_id) {
+		if (db_prepare(db, &st, "UPDATE sweep_trials SET run_id = ?1 WHERE id = ?2"))
+			goto fail;
+		db_bind_int(st, 1, *id);
+		db_bind_int(st, 2, cfg->trial_id);
+		if (db_step(st) < 0)
+			goto fail;
+		db_finalize(st);
+		st = NULL;
+	}
 	if (db_prepare(db, &st, "INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?1, ?2)"))
 		goto fail;
 	for (i = 0; i < cfg->ntags; i++) {

@@ -15,6 +15,7 @@ int cmd_vocab(int argc, char **argv, struct mmdb_ctx *ctx);
 int cmd_model(int argc, char **argv, struct mmdb_ctx *ctx);
 int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx);
 int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx);
+int cmd_sweep(int argc, char **argv, struct mmdb_ctx *ctx);
 int cmd_show(int argc, char **argv, struct mmdb_ctx *ctx);
 int cmd_compare(int argc, char **argv, struct mmdb_ctx *ctx);
 int cmd_predict(int argc, char **argv, struct mmdb_ctx *ctx);

@@ -4,6 +4,7 @@
  * config, so a resumed run has exactly its original settings.
  */
 #include "cmds.h"
+#include "run_args.h"
 #include "../db.h"
 #include "../dist.h"
 #include "../torch/mt.h"
@@ -47,7 +48,8 @@ static const char usage_text[] =
 	"  --prep-cache             keep decoded, resized pixels under <cache>/prep/ so\n"
 	"                           later epochs and runs skip decoding (S*S*3 bytes a post)\n"
 	"  --resume RUN             continue an interrupted or crashed run with its settings\n"
-	"                           (only --device, --workers and --threads may change)\n"
+	"                           (only --device, --workers, --threads and --nproc may\n"
+	"                           change; another --nproc goes on from the same epoch)\n"
 	"  --loader-only            time the data loader alone over the train split (no\n"
 	"                           model, nothing recorded): batches/s with --workers N\n"
 	"  --text-dropout X         BERT's own attention and hidden dropout (0.1)\n"
@@ -156,13 +158,16 @@ static int valid_device(const char *s)
 	return !strncmp(s, "cuda:", 5) && !parse_int(s + 5, 0, 1024, "--device cuda:N", &n);
 }
 
-/*
- * Parses argv into cfg (defaults and --preset applied first, so explicit
- * flags win). Returns 0, 2 for a usage error, or 3 after -h. *resume gets
- * --resume's argument.
- */
-static int parse_args(int argc, char **argv, struct run_config *cfg, const char **resume,
-		      int *nproc)
+int run_option_kind(const char *name)
+{
+	const struct option *o;
+	for (o = opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o->has_arg == no_argument ? 0 : 1;
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct run_config *cfg, const char **resume)
 {
 	int c, i, v;
 	long lv;
@@ -283,11 +288,14 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 			break;
 		case O_LIMIT: if (parse_int(optarg, 0, 1000000000, "--limit", &cfg->limit)) return 2; break;
 		case O_PRESET: cfg->preset = optarg; break;
-		case O_RESUME: *resume = optarg; break;
+		case O_RESUME:
+			if (resume)
+				*resume = optarg;
+			break;
 		case O_NO_PREP: cfg->prep_cache = 0; break;
 		case O_PREP: cfg->prep_cache = 1; break;
 		case O_LOADER_ONLY: cfg->loader_only = 1; break;
-		case O_NPROC: if (parse_int(optarg, 1, 1024, "--nproc", nproc)) return 2; break;
+		case O_NPROC: if (parse_int(optarg, 1, 1024, "--nproc", &cfg->nproc)) return 2; break;
 		case O_SYNC_BN: cfg->sync_bn = 1; break;
 		case O_TEXT_DROPOUT:
 			if (parse_double(optarg, 0, 0.99, "--text-dropout", &cfg->text_dropout)) return 2;
@@ -303,8 +311,18 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 	return 0;
 }
 
-/* The command line (without --resume) as a JSON array. */
-static char *argv_json(int argc, char **argv)
+int run_parse_args(int argc, char **argv, struct run_config *cfg, const char **resume)
+{
+	int rc = parse_args(argc, argv, cfg, resume);
+	if (rc) {
+		free((void *)cfg->tags);
+		cfg->tags = NULL;
+		cfg->ntags = 0;
+	}
+	return rc;
+}
+
+char *run_argv_json(int argc, char **argv)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int i;
@@ -318,8 +336,17 @@ static char *argv_json(int argc, char **argv)
 	return sb_detach(&sb);
 }
 
-/* Reads back the command line stored in run id's config. Caller frees. */
-static int stored_argv(struct db *db, int64_t id, int *argc, char ***argv)
+void run_argv_free(int argc, char **argv)
+{
+	int i;
+	if (!argv)
+		return;
+	for (i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+int run_stored_argv(struct db *db, int64_t id, int *argc, char ***argv)
 {
 	struct db_stmt *st = NULL;
 	char **v = NULL;
@@ -354,6 +381,27 @@ out:
 	}
 	db_finalize(st);
 	return ret;
+}
+
+int run_train(struct mmdb_ctx *ctx, struct run_config *cfg, int argc, char **argv,
+	      int64_t resume_id, int64_t *run_id)
+{
+	char *aj = run_argv_json(argc, argv);
+	const char *s;
+	long nproc;
+	int rc;
+
+	cfg->quiet = ctx->quiet;
+	if (!cfg->workers) {
+		nproc = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 2;
+	}
+	s = getenv("MMDB_TEST_STOP_AFTER_STEPS");
+	if (s && *s && parse_long(s, 1, 1L << 40, "MMDB_TEST_STOP_AFTER_STEPS", &cfg->stop_after_steps))
+		cfg->stop_after_steps = 0;
+	rc = train_run(ctx->db, ctx->cache_dir, cfg, aj, resume_id, run_id);
+	free(aj);
+	return rc;
 }
 
 /* argv without --nproc N (the ranks' command line). Caller frees the array. */
@@ -424,20 +472,19 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 {
 	struct run_config cfg;
 	struct dist_env de;
-	const char *resume = NULL, *dummy = NULL;
-	char **sargv = NULL, *aj = NULL;
-	int sargc = 0, rc, i, nproc = 0, dummy_nproc = 0;
+	const char *resume = NULL;
+	char **sargv = NULL;
+	int sargc = 0, rc, i;
 	int64_t resume_id = 0, run_id = 0;
-	long ncpu;
 
-	rc = parse_args(argc, argv, &cfg, &resume, &nproc);
+	rc = run_parse_args(argc, argv, &cfg, &resume);
 	if (rc)
 		return rc == 3 ? 0 : rc;
 	if (dist_env_read(&de)) {
 		free((void *)cfg.tags);
 		return 1;
 	}
-	if (nproc > 1) {
+	if (cfg.nproc > 1) {
 		char **rargv;
 		int rargc;
 		free((void *)cfg.tags);
@@ -445,7 +492,7 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 			return usage_error("run: --nproc in a rank that %s started (WORLD_SIZE %d)",
 					   de.launcher, de.world_size);
 		rargv = without_nproc(argc, argv, &rargc);
-		rc = dist_launch(nproc, ctx->db_path, ctx->cache_dir, ctx->quiet, rargc, rargv,
+		rc = dist_launch(cfg.nproc, ctx->db_path, ctx->cache_dir, ctx->quiet, rargc, rargv,
 				 de.timeout + 15);
 		free(rargv);
 		return rc;
@@ -465,6 +512,7 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 			    !strncmp(argv[i], "--workers=", 10) || !strncmp(argv[i], "--threads=", 10) ||
 			    !strncmp(argv[i], "--nproc=", 8))
 				continue;
+			free((void *)cfg.tags);
 			return usage_error("run: with --resume only --device, --workers, --threads and "
 					   "--nproc may be given ('%s'): the run keeps its settings", argv[i]);
 		}
@@ -472,12 +520,13 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 			device = cfg.device;
 		workers = cfg.workers;
 		threads = cfg.threads;
+		free((void *)cfg.tags);
+		cfg.tags = NULL;
 		if (run_lookup(ctx->db, resume, &resume_id))
 			return 1;
-		if (stored_argv(ctx->db, resume_id, &sargc, &sargv))
+		if (run_stored_argv(ctx->db, resume_id, &sargc, &sargv))
 			return 1;
-		free((void *)cfg.tags);
-		if (parse_args(sargc, sargv, &cfg, &dummy, &dummy_nproc)) {
+		if (run_parse_args(sargc, sargv, &cfg, NULL)) {
 			rc = 1;
 			goto out;
 		}
@@ -488,36 +537,17 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 		if (threads > 0)
 			cfg.threads = threads;
 	}
-	aj = argv_json(resume ? sargc : argc, resume ? sargv : argv);
-	cfg.quiet = ctx->quiet;
-	if (!cfg.workers) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg.workers = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 2;
+	if (de.world_size > 1 && join_group(&de, &cfg)) {
+		rc = 1;
+		goto out;
 	}
-	{
-		const char *s = getenv("MMDB_TEST_STOP_AFTER_STEPS");
-		if (s && *s && parse_long(s, 1, 1L << 40, "MMDB_TEST_STOP_AFTER_STEPS", &cfg.stop_after_steps))
-			cfg.stop_after_steps = 0;
-	}
-	if (de.world_size > 1) {
-		if (join_group(&de, &cfg)) {
-			rc = 1;
-			goto out;
-		}
-		if (cfg.rank != 0)
-			cfg.quiet = 1;  /* rank 0 shows the progress */
-	}
-	rc = train_run(ctx->db, ctx->cache_dir, &cfg, aj, resume_id, &run_id);
-	rc = rc == 0 ? 0 : rc == 1 ? 130 : 1;
+	rc = run_train(ctx, &cfg, resume ? sargc : argc, resume ? sargv : argv, resume_id, &run_id);
+	/* 0 finished (or pruned: a sweep's decision), 1 interrupted, -1 failed. */
+	rc = rc == 0 || rc == 2 ? 0 : rc == 1 ? 130 : 1;
 out:
 	mt_dist_free(cfg.dist);
 	free(cfg.peers);
-	free(aj);
 	free((void *)cfg.tags);
-	if (sargv) {
-		for (i = 0; i < sargc; i++)
-			free(sargv[i]);
-		free(sargv);
-	}
+	run_argv_free(sargc, sargv);
 	return rc;
 }

@@ -31,7 +31,7 @@ static const char *const cols[] = {
 	/* settings shown in the table when they differ */
 	"epochs", "optimizer", "weight_decay", "scheduler", "dropout", "max_len", "image_size",
 	"class_weights", "seed", "device", "preset", "tags", "reason", "created_at",
-	"world_size", "backend",
+	"sweep", "world_size", "backend",
 };
 #define NCOLS ((int)ARRAY_SIZE(cols))
 /* Settings that the table shows only when they differ across runs. */
@@ -47,7 +47,8 @@ static const char runs_sql[] =
 	"s.best_val_f1, s.test_accuracy, s.test_precision, s.test_recall, s.test_f1, "
 	"s.test_f1_macro, s.train_samples_per_s, s.seconds, s.epochs, r.optimizer, "
 	"r.weight_decay, r.scheduler, r.dropout, r.max_len, r.image_size, r.class_weights, "
-	"r.seed, r.device, r.preset, s.tags, r.reason, s.created_at, s.world_size, s.backend "
+	"r.seed, r.device, r.preset, s.tags, r.reason, s.created_at, s.sweep, s.world_size, "
+	"s.backend "
 	"FROM run_summary s JOIN runs r ON r.id = s.id) WHERE 1";
 
 struct cellv {
@@ -155,13 +156,14 @@ fail:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mmdb runs [--sort [-]COL] [--status S] [--tag T] [--where EXPR]\n"
-		   "                 [--format table|csv|json]\n"
+	fprintf(f, "usage: mmdb runs [--sort [-]COL] [--status S] [--tag T] [--sweep NAME]\n"
+		   "                 [--where EXPR] [--format table|csv|json]\n"
 		   "       mmdb runs rm [--force] RUN\n\n"
 		   "One row per run: the settings that differ across the listed runs and the key\n"
 		   "metrics (the table), or every column (csv, json). --sort takes a column name\n"
 		   "(a leading '-' sorts descending; default: id); --where an SQL expression over\n"
-		   "the run_summary view's columns, e.g. \"test_f1 > 0.8\".\n");
+		   "the run_summary view's columns, e.g. \"test_f1 > 0.8\"; --sweep the runs of a\n"
+		   "sweep's trials (csv and json name each run's sweep, null for none).\n");
 }
 
 int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx)
@@ -171,11 +173,12 @@ int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx)
 		{ "status", required_argument, NULL, 'S' },
 		{ "tag", required_argument, NULL, 't' },
 		{ "where", required_argument, NULL, 'w' },
+		{ "sweep", required_argument, NULL, 'W' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sort = "id", *status = NULL, *tag = NULL, *where = NULL;
+	const char *sort = "id", *status = NULL, *tag = NULL, *where = NULL, *sweep = NULL;
 	struct strbuf sql = STRBUF_INIT;
 	struct db_stmt *st = NULL;
 	struct cellv *cells = NULL;
@@ -191,6 +194,7 @@ int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx)
 		case 'S': status = optarg; break;
 		case 't': tag = optarg; break;
 		case 'w': where = optarg; break;
+		case 'W': sweep = optarg; break;
 		case 'f':
 			if ((fmt = output_format_parse(optarg)) < 0)
 				return usage_error("runs: unknown format '%s' (table, csv, json)", optarg);
@@ -215,6 +219,21 @@ int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx)
 		sb_adds(&sql, " AND status = :status");
 	if (tag)
 		sb_adds(&sql, " AND id IN (SELECT run_id FROM run_tags WHERE tag = :tag)");
+	if (sweep) {
+		int64_t nsweeps = 0;
+		struct db_stmt *sc = NULL;
+		if (db_prepare(ctx->db, &sc, "SELECT count(*) FROM sweeps WHERE name = ?1"))
+			goto out;
+		db_bind_text(sc, 1, sweep, -1);
+		if (db_step(sc) == DB_ROW)
+			nsweeps = db_column_int(sc, 0);
+		db_finalize(sc);
+		if (!nsweeps) {
+			error("no sweep '%s' (see 'mmdb sweep ls')", sweep);
+			goto out;
+		}
+		sb_adds(&sql, " AND sweep = :sweep");
+	}
 	if (where)
 		sb_addf(&sql, " AND id IN (SELECT id FROM run_summary WHERE (%s))", where);
 	/* NULLs last either way, then id for a stable order. */
@@ -225,6 +244,8 @@ int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx)
 		db_bind_text(st, db_bind_index(st, ":status"), status, -1);
 	if (tag)
 		db_bind_text(st, db_bind_index(st, ":tag"), tag, -1);
+	if (sweep)
+		db_bind_text(st, db_bind_index(st, ":sweep"), sweep, -1);
 	while ((rc = db_step(st)) == DB_ROW) {
 		ALLOC_GROW(cells, (nrows + 1) * NCOLS, alloc);
 		for (i = 0; i < NCOLS; i++) {
@@ -303,7 +324,7 @@ int cmd_runs(int argc, char **argv, struct mmdb_ctx *ctx)
 		}
 	}
 	if (fmt == FMT_TABLE && !nrows)
-		printf("no runs%s\n", status || tag || where ? " match" : " yet: start one with 'mmdb run'");
+		printf("no runs%s\n", status || tag || where || sweep ? " match" : " yet: start one with 'mmdb run'");
 	else
 		table_print(t, stdout, fmt);
 	ret = 0;
