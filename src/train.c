@@ -660,28 +660,6 @@ static void fresh_state(struct trainer *T)
 	T->st.plateau_best = T->st.es_best = T->st.best_val_loss = INFINITY;
 }
 
-/*
- * A run resumed by another number of ranks: the epoch in progress goes on
- * from the first global batch its posts done so far do not cover (a few
- * posts may be seen twice in that epoch; the order stays the seed's).
- */
-static int resize_world(struct trainer *T)
-{
-	int64_t old = T->st.world_size > 0 ? T->st.world_size : 1, w = T->cfg->world_size;
-	int64_t B = T->cfg->batch_size, done;
-
-	if (old == w)
-		return 0;
-	done = (int64_t)T->st.step * B * old;
-	T->st.step = (int32_t)(done / (B * w));
-	if (T->writer && !T->cfg->quiet)
-		fprintf(stderr, "run %lld: resuming with %lld ranks (it ran on %lld): epoch %d goes on "
-				"at step %d\n", (long long)T->run_id, (long long)w, (long long)old,
-			T->st.epoch, T->st.step);
-	T->st.world_size = (int32_t)w;
-	return 0;
-}
-
 static int load_last(struct trainer *T)
 {
 	void *extra = NULL;
@@ -701,7 +679,8 @@ static int load_last(struct trainer *T)
 	}
 	memcpy(&T->st, extra, sizeof(T->st));
 	free(extra);
-	return resize_world(T);
+	td_resize_world(T->cfg, &T->st, T->run_id, T->writer && !T->cfg->quiet);
+	return 0;
 }
 
 /* Everything after setup: epochs, then test. Returns as train_run. */

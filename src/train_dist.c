@@ -133,3 +133,19 @@ int td_reporter(const struct run_config *cfg)
 	free(gone);
 	return ret;
 }
+
+void td_resize_world(const struct run_config *cfg, struct train_state *st, int64_t run_id, int verbose)
+{
+	int64_t old = st->world_size > 0 ? st->world_size : 1, w = cfg->world_size > 0 ? cfg->world_size : 1;
+	int64_t B = cfg->batch_size, done;
+
+	if (old == w)
+		return;
+	done = (int64_t)st->step * B * old;
+	st->step = (int32_t)(done / (B * w));
+	st->world_size = (int32_t)w;
+	if (verbose)
+		fprintf(stderr, "run %lld: resuming with %lld rank%s (it ran on %lld): epoch %d goes on "
+				"at step %d\n", (long long)run_id, (long long)w, w > 1 ? "s" : "",
+			(long long)old, st->epoch, st->step);
+}

@@ -71,6 +71,14 @@ int td_blame(const struct run_config *cfg, char *buf, size_t n);
 /* 1 when this rank records the run: rank 0, or the lowest live rank when
  * rank 0's process is gone. */
 int td_reporter(const struct run_config *cfg);
+/*
+ * A checkpoint resumed by another number of ranks: the epoch in progress
+ * goes on from the first global batch that the posts done so far do not
+ * cover (a few posts may be seen twice in that epoch; the order stays the
+ * seed's). st->world_size becomes cfg's.
+ */
+void td_resize_world(const struct run_config *cfg, struct train_state *st, int64_t run_id,
+		     int verbose);
 
 /* train_db.c */
 int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend);

@@ -203,9 +203,8 @@ struct DdpHooks : MtStepHooks {
 	std::vector<Tensor> buffers;
 	void before_forward() override
 	{
-		if (reducer->rebuild_buckets()) {
-			// the buckets now follow the order gradients became ready
-		}
+		// after the first step: buckets in the order gradients became ready
+		reducer->rebuild_buckets();
 		if (!buffers.empty()) {
 			torch::NoGradGuard ng;
 			broadcast_coalesced(pg, buffers);
