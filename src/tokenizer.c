@@ -66,6 +66,7 @@ struct tokenizer {
 	int pad, unk, cls, sep, mask;
 	struct special specials[5];
 	int nspecials;
+	int cased;         /* tok_set_lowercase(t, 0): no lower-casing, no accent stripping */
 };
 
 /*
@@ -315,6 +316,8 @@ void tok_free(struct tokenizer *t)
 	free(t);
 }
 
+void tok_set_lowercase(struct tokenizer *t, int on) { t->cased = !on; }
+int tok_lowercase(const struct tokenizer *t) { return !t->cased; }
 int tok_vocab_size(const struct tokenizer *t) { return t->n; }
 int tok_pad_id(const struct tokenizer *t) { return t->pad; }
 int tok_unk_id(const struct tokenizer *t) { return t->unk; }
@@ -473,6 +476,7 @@ static int32_t to_lower(int32_t c)
 
 struct enc {
 	const struct tokenizer *t;
+	int cased;               /* keep case and accents (t->cased) */
 	size_t wlen, wchars;     /* the word being built (bytes, code points) */
 	int nmarks;              /* combining marks awaiting canonical order */
 	int stop;                /* enough ids: stop early */
@@ -636,6 +640,17 @@ static void nonascii(struct enc *e, int32_t c)
 	const utf8proc_property_t *p = utf8proc_get_property(c);
 	if (c == 0xfffd || is_other(c, p))
 		return;
+	if (e->cased) {
+		/* cased BERT: clean_text and CJK spacing only, no NFD, no lower case */
+		if (is_cjk(c)) {
+			space(e);
+			pretok(e, c);
+			space(e);
+		} else {
+			pretok(e, c);
+		}
+		return;
+	}
 	if (is_space(c)) {
 		space(e);
 	} else if (is_cjk(c)) {
@@ -674,8 +689,11 @@ static void run(struct enc *e, const char *text, size_t len)
 				q++;
 			n = (size_t)(q - p);
 			room = e->wchars < TOK_MAX_WORD_CHARS ? TOK_MAX_WORD_CHARS - e->wchars : 0;
-			for (size_t i = 0; i < n && i < room; i++)
-				e->word[e->wlen + i] = (char)word_lower[p[i]];
+			if (e->cased)
+				memcpy(e->word + e->wlen, p, n < room ? n : room);
+			else
+				for (size_t i = 0; i < n && i < room; i++)
+					e->word[e->wlen + i] = (char)word_lower[p[i]];
 			e->wlen += n < room ? n : room;
 			e->wchars += n;
 			p = q;
@@ -740,6 +758,7 @@ static void run(struct enc *e, const char *text, size_t len)
 static void enc_init(struct enc *e, const struct tokenizer *t)
 {
 	e->t = t;
+	e->cased = t ? t->cased : 0;
 	e->wlen = e->wchars = 0;
 	e->nmarks = 0;
 	e->stop = 0;

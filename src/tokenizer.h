@@ -39,6 +39,16 @@ struct tokenizer;
 int tok_load(struct tokenizer **out, const char *vocab_path);
 void tok_free(struct tokenizer *t);
 
+/*
+ * Casing: on (1, the default) the text is lower-cased and its accents
+ * stripped, as bert-base-uncased does; off (0) keeps both, as a cased BERT
+ * (tokenizer_config.json "do_lower_case": false, strip_accents unset) does:
+ * only clean_text and the spaces around CJK characters remain. Set it before
+ * the tokenizer is shared between threads.
+ */
+void tok_set_lowercase(struct tokenizer *t, int on);
+int tok_lowercase(const struct tokenizer *t);
+
 /* Number of ids (lines) in the vocab. */
 int tok_vocab_size(const struct tokenizer *t);
 

@@ -13,6 +13,7 @@
 #include "torch/mt.h"
 #include "util.h"
 #include "vocab.h"
+#include "hfmodel.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,6 +53,9 @@ struct trainer {
 	int C;
 	struct split_data split[3];   /* train, validate, test */
 	struct tokenizer *tok;
+	struct hf_model *hf;          /* --text-model DIR: the folder, read and checked */
+	char hf_dir[4096];            /* its absolute path */
+	char hf_weights_sha256[65];
 	struct loader *ld[3];
 	mt_model *model;
 	struct train_state st;
@@ -568,7 +572,9 @@ static int make_model(struct trainer *T)
 	mc.modalities = cfg->modalities;
 	mc.fusion = cfg->fusion;
 	mc.text_model = cfg->text_model;
-	mc.vocab_size = T->tok ? tok_vocab_size(T->tok) : 0;
+	mc.vocab_size = T->hf ? T->hf->vocab_size : T->tok ? tok_vocab_size(T->tok) : 0;
+	if (T->hf)
+		mc.text_shape = T->hf->shape;
 	mc.max_len = cfg->max_len;
 	mc.image_model = cfg->image_model;
 	mc.image_size = cfg->image_size;
@@ -871,6 +877,36 @@ static int loader_only(struct trainer *T, const char *cache_dir)
 	return 0;
 }
 
+/*
+ * --text-model DIR: reads and checks the folder, and makes the run use it:
+ * its shape, its weights (unless --text-weights), its vocab (unless
+ * --vocab) and its casing; the runs row records the folder and hashes.
+ */
+static int open_model_dir(struct trainer *T)
+{
+	struct run_config *cfg = T->cfg;
+	char *abs;
+	if (hf_model_open(cfg->text_model_dir, &T->hf))
+		return -1;
+	if (cfg->max_len > T->hf->shape.max_positions)
+		return error("--max-len %d: the model of '%s' takes at most %d tokens", cfg->max_len,
+			     cfg->text_model_dir, T->hf->shape.max_positions);
+	if (!cfg->text_weights)
+		cfg->text_weights = T->hf->weights_path;
+	if (!cfg->vocab)
+		cfg->vocab = T->hf->vocab_path;
+	if (sha256_file(cfg->text_weights, T->hf_weights_sha256, NULL))
+		return -1;
+	abs = realpath(cfg->text_model_dir, NULL);
+	snprintf(T->hf_dir, sizeof(T->hf_dir), "%s", abs ? abs : cfg->text_model_dir);
+	free(abs);
+	cfg->text_model_dir = T->hf_dir;
+	cfg->text_model = T->hf->name;
+	cfg->text_config_sha256 = T->hf->config_sha256;
+	cfg->text_weights_sha256 = T->hf_weights_sha256;
+	return 0;
+}
+
 int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	      const char *argv_json, int64_t resume_id, int64_t *run_id)
 {
@@ -897,22 +933,31 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	if ((s = getenv("MMDB_TEST_STEP_SLEEP_MS")) && *s)
 		T.step_sleep_ms = atol(s);
 	interrupt_flag = 0;
-	if (mt_load() < 0)
-		return error("%s", mt_last_error());
+	/* a model folder is read and checked first: a bad one costs no libtorch start */
+	if ((cfg->modalities & MT_TEXT) && cfg->text_model_dir && open_model_dir(&T))
+		goto out;
+	if (mt_load() < 0) {
+		error("%s", mt_last_error());
+		goto out;
+	}
 	if (resume_id && !td_agree(cfg, !T.writer || check_resumable(&T, resume_id) == 0))
-		return -1;
+		goto out;
 
 	if (!strcmp(cfg->device, "auto"))
 		cfg->device = mt_cuda_available() ? "cuda" : "cpu";
-	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available())
-		return error("--device %s: CUDA is not available in this build or machine", cfg->device);
+	else if (!strncmp(cfg->device, "cuda", 4) && !mt_cuda_available()) {
+		error("--device %s: CUDA is not available in this build or machine", cfg->device);
+		goto out;
+	}
 	if (cfg->dist && !strncmp(cfg->device, "cuda", 4)) {
 		/* a rank on CUDA: the GPU of its LOCAL_RANK */
 		snprintf(T.device, sizeof(T.device), "cuda:%d", cfg->local_rank);
 		cfg->device = T.device;
 	}
-	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads))
-		return error("--threads %d: %s", cfg->threads, mt_last_error());
+	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads)) {
+		error("--threads %d: %s", cfg->threads, mt_last_error());
+		goto out;
+	}
 	if (cfg->amp && strncmp(cfg->device, "cuda", 4))
 		warning("--amp has an effect on CUDA only");
 
@@ -933,6 +978,14 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		if (tok_load(&T.tok, vocab_path))
 			goto out;
 		cfg->vocab = vocab_path;
+		if (T.hf) {
+			tok_set_lowercase(T.tok, T.hf->lowercase);
+			if (tok_vocab_size(T.tok) > T.hf->vocab_size) {
+				error("vocab '%s' has %d tokens, more than the %d word embeddings of '%s'",
+				      vocab_path, tok_vocab_size(T.tok), T.hf->vocab_size, T.hf->config_path);
+				goto out;
+			}
+		}
 	}
 	static const char *const names[3] = { "train", "validate", "test" };
 	for (i = 0; i < 3; i++) {
@@ -1046,10 +1099,20 @@ out:
 	sb_release(&json);
 	if (ret != 0 && !T.run_id)
 		ret = -1;
-	/* cfg->vocab pointed into vocab_path: the caller is done with cfg. */
+	/* cfg->vocab pointed into vocab_path, the folder's strings into T.hf:
+	 * the caller is done with cfg. */
 	cfg->vocab = NULL;
 	if (cfg->device == T.device)
 		cfg->device = "auto";
 	free(vocab_path);
+	if (T.hf) {
+		if (cfg->text_weights == T.hf->weights_path)
+			cfg->text_weights = NULL;
+		if (cfg->text_model == T.hf->name)
+			cfg->text_model = NULL;
+		cfg->text_model_dir = NULL;
+		cfg->text_config_sha256 = cfg->text_weights_sha256 = NULL;
+		hf_model_free(T.hf);
+	}
 	return ret;
 }

@@ -46,6 +46,7 @@ struct run_config {
 	int modalities;               /* MT_TEXT | MT_IMAGE */
 	int fusion;                   /* enum mt_fusion */
 	const char *text_model, *image_model;
+	const char *text_model_dir;   /* a Hugging Face BERT folder (--text-model DIR), else NULL */
 	const char *vocab;            /* vocab.txt path; NULL: latest built (or build one) */
 	const char *text_weights, *image_weights;
 	int freeze;                   /* MT_FREEZE_* bits */
@@ -76,6 +77,8 @@ struct run_config {
 	int prep_cache;               /* keep decoded pixels under <cache>/prep/ (--prep-cache) */
 	int quiet;
 	int loader_only;              /* time the data loader over the train split; no model */
+	/* Filled by train_run for a model folder, for the runs row (hex, static). */
+	const char *text_config_sha256, *text_weights_sha256;
 	/* Test hook: raise the interrupt flag after this many train steps (0 = off). */
 	long stop_after_steps;
 	int sync_bn;                  /* --sync-bn: BatchNorm over the global batch */

@@ -74,10 +74,12 @@ int tdb_create_run(struct db *db, const struct run_config *cfg, const char *conf
 		       "scheduler, dropout, max_len, image_size, class_weights, seed, device, amp, "
 		       "config, dataset_id, vocab_id, train_posts, validate_posts, test_posts, "
 		       "started_at, heartbeat_at, pid, host, progress, seconds, mmdb_version, "
-		       "torch_version, sweep_id, trial_id) VALUES (:name, 'running', :notes, :preset, :label, :mod, "
+		       "torch_version, sweep_id, trial_id, text_model_dir, text_config_sha256, "
+		       "text_weights_sha256) VALUES (:name, 'running', :notes, :preset, :label, :mod, "
 		       ":fusion, :tm, :im, :lr, :bs, :epochs, :opt, :wd, :sched, :dropout, :maxlen, "
 		       ":imgsize, :cw, :seed, :device, :amp, :config, :dataset, :vocab, :ntrain, "
-		       ":nval, :ntest, :started, :hb, :pid, :host, 0, 0, :ver, :tver, :sweep, :trial)"))
+		       ":nval, :ntest, :started, :hb, :pid, :host, 0, 0, :ver, :tver, :sweep, :trial, "
+		       ":tdir, :tcfg, :twt)"))
 		goto fail;
 	bind_named_text(st, ":name", cfg->name);
 	bind_named_text(st, ":notes", cfg->notes);
@@ -121,6 +123,11 @@ int tdb_create_run(struct db *db, const struct run_config *cfg, const char *conf
 		bind_named_int(st, ":sweep", cfg->sweep_id);
 	if (cfg->trial_id)
 		bind_named_int(st, ":trial", cfg->trial_id);
+	if (cfg->modalities & MT_TEXT) {
+		bind_named_text(st, ":tdir", cfg->text_model_dir);
+		bind_named_text(st, ":tcfg", cfg->text_config_sha256);
+		bind_named_text(st, ":twt", cfg->text_weights_sha256);
+	}
 	if (db_step(st) < 0)
 		goto fail;
 	db_finalize(st);

@@ -7,11 +7,13 @@
  */
 #include "cmds.h"
 #include "model_fetch.h"
+#include "../hfmodel.h"
 #include "../output.h"
 #include "../safetensors.h"
 #include "../torch/mt.h"
 #include "../util.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +25,18 @@ static void model_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: mmdb model list [--vocab-size N] [--format table|csv|json]\n"
-		"       mmdb model inspect FILE [--format table|csv|json]\n");
+		"       mmdb model inspect FILE|DIR [--format table|csv|json]\n");
 	model_fetch_usage(f);
 	fprintf(f,
 		"\n"
 		"list     the text (BERT) and image (ResNet) presets with their parameter\n"
 		"         counts (BERT with N tokens, 30522 by default; ResNet with a\n"
-		"         1000-class fc)\n"
+		"         1000-class fc), then the Hugging Face BERT folders in the cache\n"
+		"         (<cache>/models/*/ with a config.json: mmdb model fetch hf:...)\n"
 		"inspect  the tensors of a safetensors file (name, dtype, shape), then\n"
-		"         in table format the totals and which preset the file matches\n"
+		"         in table format the totals and which preset the file matches;\n"
+		"         of a Hugging Face BERT folder, what mmdb reads from it (shape,\n"
+		"         activation, casing, vocab, weights), after checking all of it\n"
 		"fetch    downloads pretrained vocab and weights into the cache, verified\n"
 		"         by size and sha256 (mmdb model fetch -h)\n");
 }
@@ -43,7 +48,43 @@ static int parse_format(const char *s, int *fmt)
 	return 0;
 }
 
-static int model_list(int argc, char **argv)
+/* The Hugging Face folders under <cache>/models/, as rows of the list. */
+static int list_folders(struct table *t, const char *cache_dir)
+{
+	struct strbuf dir = STRBUF_INIT, sub = STRBUF_INIT;
+	struct dirent **names = NULL;
+	int n;
+	sb_addf(&dir, "%s/models", cache_dir);
+	n = scandir(dir.buf, &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		struct hf_model *hf = NULL;
+		char shape[160];
+		sb_reset(&sub);
+		sb_addf(&sub, "%s/%s", dir.buf, names[i]->d_name);
+		if (names[i]->d_name[0] != '.' && hf_is_model_dir(sub.buf)) {
+			table_add_row(t);
+			table_cell_text(t, 0, sub.buf);
+			table_cell_text(t, 1, "text");
+			if (hf_model_open(sub.buf, &hf) == 0) {
+				snprintf(shape, sizeof shape, "%d layers, hidden %d, %d heads, FF %d (%s, %s)",
+					 hf->shape.layers, hf->shape.hidden, hf->shape.heads, hf->shape.ff, hf->act,
+					 hf->lowercase ? "uncased" : "cased");
+				table_cell_text(t, 2, shape);
+				table_cell_int(t, 3, hf->params);
+			} else {
+				table_cell_text(t, 2, "unusable (see the message above)");
+			}
+			hf_model_free(hf);
+		}
+		free(names[i]);
+	}
+	free(names);
+	sb_release(&dir);
+	sb_release(&sub);
+	return 0;
+}
+
+static int model_list(int argc, char **argv, const char *cache_dir)
 {
 	static const struct option opts[] = {
 		{ "vocab-size", required_argument, NULL, 'V' },
@@ -95,6 +136,8 @@ static int model_list(int argc, char **argv)
 		table_cell_text(t, 2, shape);
 		table_cell_int(t, 3, n);
 	}
+	if (!ret)
+		ret = list_folders(t, cache_dir);
 	if (!ret)
 		table_print(t, stdout, fmt);
 	table_free(t);
@@ -173,6 +216,49 @@ static void match_preset(const struct st_file *f, char *buf, size_t n)
 	}
 }
 
+/* model inspect DIR: what mmdb reads from a Hugging Face folder, once checked. */
+static int inspect_folder(const char *dir, int fmt)
+{
+	struct hf_model *hf;
+	char buf[128], sha[65];
+	if (hf_model_open(dir, &hf) || hf_model_weights_sha256(hf, sha)) {
+		hf_model_free(hf);
+		return 1;
+	}
+	struct table *t = table_new(2);
+	table_set_header(t, 0, "field");
+	table_set_header(t, 1, "value");
+#define ROW(k, ...) do { snprintf(buf, sizeof buf, __VA_ARGS__); table_add_row(t); \
+		table_cell_text(t, 0, k); table_cell_text(t, 1, buf); } while (0)
+	ROW("folder", "%s", hf->dir);
+	ROW("model_type", "%s", hf->model_type);
+	ROW("shape", "%s", hf->name);
+	ROW("num_hidden_layers", "%d", hf->shape.layers);
+	ROW("hidden_size", "%d", hf->shape.hidden);
+	ROW("num_attention_heads", "%d", hf->shape.heads);
+	ROW("intermediate_size", "%d", hf->shape.ff);
+	ROW("max_position_embeddings", "%d", hf->shape.max_positions);
+	ROW("type_vocab_size", "%d", hf->shape.type_vocab);
+	ROW("layer_norm_eps", "%g", hf->shape.layer_norm_eps);
+	ROW("hidden_act", "%s", hf->act);
+	ROW("vocab_size", "%d", hf->vocab_size);
+	ROW("vocab_tokens", "%d", hf->vocab_lines);
+	ROW("do_lower_case", "%s", hf->lowercase ? "true" : "false");
+	ROW("tensor_prefix", "%s", hf->prefix[0] ? hf->prefix : "(none)");
+	ROW("pooler", "%s", hf->has_pooler ? "present (not used)" : "absent");
+	ROW("weights_dtype", "%s", st_dtype_name(hf->weights_dtype));
+	ROW("params", "%lld", (long long)hf->params);
+	ROW("config_sha256", "%s", hf->config_sha256);
+	ROW("weights_sha256", "%s", sha);
+#undef ROW
+	table_print(t, stdout, fmt);
+	table_free(t);
+	if (fmt == FMT_TABLE)
+		printf("\nmmdb run --text-model %s\n", hf->dir);
+	hf_model_free(hf);
+	return 0;
+}
+
 static int model_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -192,7 +278,9 @@ static int model_inspect(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("model inspect: give one safetensors file");
+		return usage_error("model inspect: give one safetensors file or model folder");
+	if (hf_is_model_dir(argv[optind]))
+		return inspect_folder(argv[optind], fmt);
 	struct st_file *f;
 	if (st_open(argv[optind], &f, NULL, 0) < 0)
 		return 1;
@@ -275,11 +363,19 @@ static int model_forward(int argc, char **argv)
 		default: return 2;
 		}
 	}
+	if (text && !weights && hf_is_model_dir(text)) {
+		static char wpath[4200];
+		snprintf(wpath, sizeof wpath, "%s/model.safetensors", text);
+		weights = wpath;
+	}
 	if (!!text == !!image || !weights || !inputs || !out)
 		return usage_error("model forward: needs --text or --image, --weights, --inputs and --out");
 	struct st_file *in = NULL, *w = NULL;
+	struct hf_model *hf = NULL;
 	mt_model *m = NULL;
 	float *feat = NULL;
+	if (text && hf_is_model_dir(text) && hf_model_open(text, &hf))
+		return 1;
 	if (st_open(inputs, &in, NULL, 0) < 0 || st_open(weights, &w, NULL, 0) < 0)
 		goto out;
 	struct mt_config cfg = {0};
@@ -300,6 +396,10 @@ static int model_forward(int argc, char **argv)
 		cfg.modalities = MT_TEXT;
 		cfg.text_model = text;
 		cfg.vocab_size = (int)we->shape[0];
+		if (hf) {
+			cfg.text_model = hf->name;
+			cfg.text_shape = hf->shape;
+		}
 		b.input_ids = input(in, "input_ids", ST_I32, 2, &sh);
 		if (!b.input_ids) {
 			error("model forward: '%s' has no input_ids", inputs);
@@ -349,6 +449,7 @@ out:
 	mt_model_free(m);
 	st_close(in);
 	st_close(w);
+	hf_model_free(hf);
 	return ret;
 }
 
@@ -409,10 +510,20 @@ static int model_bench(int argc, char **argv)
 	}
 	if (!cfg.modalities)
 		return usage_error("model bench: needs --text and/or --image");
+	/* --text DIR: a Hugging Face folder's shape and weights */
+	struct hf_model *hf = NULL;
+	if (cfg.text_model && hf_is_model_dir(cfg.text_model)) {
+		if (hf_model_open(cfg.text_model, &hf))
+			return 1;
+		cfg.text_shape = hf->shape;
+		cfg.vocab_size = hf->vocab_size;
+		cfg.text_model = hf->name;
+	}
 	cfg.max_len = L;
 	cfg.image_size = S;
 	if (threads && mt_set_num_threads(threads) < 0) {
 		error("model bench: %s", mt_last_error());
+		hf_model_free(hf);
 		return 1;
 	}
 	int32_t *ids = xmalloc((size_t)B * L * sizeof(int32_t)), *labels = xmalloc((size_t)B * sizeof(int32_t));
@@ -433,7 +544,8 @@ static int model_bench(int argc, char **argv)
 	mt_model *m = NULL;
 	float loss = 0;
 	double t0 = now_seconds();
-	if (mt_model_new(&cfg, &m) < 0) {
+	if (mt_model_new(&cfg, &m) < 0 ||
+	    (hf && mt_model_load_weights(m, hf->weights_path, MT_PART_TEXT, NULL, 0) < 0)) {
 		error("model bench: %s", mt_last_error());
 		goto out;
 	}
@@ -464,6 +576,7 @@ static int model_bench(int argc, char **argv)
 	ret = 0;
 out:
 	mt_model_free(m);
+	hf_model_free(hf);
 	free(ids);
 	free(labels);
 	free(mask);
@@ -493,7 +606,7 @@ int cmd_model(int argc, char **argv, struct mmdb_ctx *ctx)
 		return 1;
 	}
 	if (!strcmp(sub, "list"))
-		return model_list(argc, argv);
+		return model_list(argc, argv, ctx->cache_dir);
 	if (!strcmp(sub, "inspect"))
 		return model_inspect(argc, argv);
 	if (!strcmp(sub, "forward"))

@@ -7,6 +7,7 @@
 #include "run_args.h"
 #include "../db.h"
 #include "../dist.h"
+#include "../hfmodel.h"
 #include "../torch/mt.h"
 #include "../train.h"
 #include "../util.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -31,9 +33,12 @@ static const char usage_text[] =
 	"  --label 2way|3way|6way   label scheme (6way)\n"
 	"  --modalities text,image|text|image     (text,image)\n"
 	"  --fusion max|sum|mean|concat|gated     (max)\n"
-	"  --text-model M           bert-base|bert-medium|bert-small|bert-mini|bert-tiny (bert-base)\n"
+	"  --text-model M|DIR       bert-base|bert-medium|bert-small|bert-mini|bert-tiny (bert-base),\n"
+	"                           or a Hugging Face BERT folder (config.json, model.safetensors,\n"
+	"                           vocab.txt, tokenizer_config.json): its shape, weights, vocab\n"
+	"                           and casing (--text-weights and --vocab override its files)\n"
 	"  --image-model M          resnet18|resnet34|resnet50|resnet-small (resnet50)\n"
-	"  --vocab FILE             vocab.txt (default: the latest built vocab)\n"
+	"  --vocab FILE             vocab.txt (default: the model folder's, else the latest built)\n"
 	"  --text-weights FILE  --image-weights FILE   safetensors weights\n"
 	"  --freeze text|image      do not train that encoder (repeatable)\n"
 	"  --lr X (1e-5)  --epochs N (20)  --batch-size N (32)\n"
@@ -129,6 +134,12 @@ static const char *const fusions[] = { "max", "sum", "mean", "concat", "gated", 
 static const char *const optimizers[] = { "adam", "adamw", "sgd", NULL };
 static const char *const schedulers[] = { "plateau", "cosine", "none", NULL };
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 /* Index of s in the NULL-terminated list, or -1. */
 static int pick(const char *const *list, const char *s)
 {
@@ -215,8 +226,16 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 			cfg->fusion = v;
 			break;
 		case O_TEXT_MODEL:
-			if (pick(text_models, optarg) < 0) return bad_choice("--text-model", optarg, text_models);
-			cfg->text_model = optarg;
+			if (pick(text_models, optarg) >= 0) {
+				cfg->text_model = optarg;
+				cfg->text_model_dir = NULL;
+			} else if (hf_is_model_dir(optarg)) {
+				cfg->text_model_dir = optarg;
+			} else if (strchr(optarg, '/') || is_dir(optarg)) {
+				return usage_error("run: --text-model '%s' is not a model folder (it has no config.json)", optarg);
+			} else {
+				return bad_choice("--text-model", optarg, text_models);
+			}
 			break;
 		case O_IMAGE_MODEL:
 			if (pick(image_models, optarg) < 0) return bad_choice("--image-model", optarg, image_models);

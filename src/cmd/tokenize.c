@@ -3,6 +3,7 @@
  * (or one JSON string a line with --json), as the models get them.
  */
 #include "cmds.h"
+#include "../hfmodel.h"
 #include "../jsonstr.h"
 #include "../tokenizer.h"
 #include "../util.h"
@@ -15,11 +16,15 @@
 static void tokenize_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mmdb tokenize --vocab FILE [--max-len N] [--json] [--full | --tokens | --words]\n\n"
+		"usage: mmdb tokenize (--vocab FILE [--cased] | --model DIR) [--max-len N] [--json]\n"
+		"                     [--full | --tokens | --words]\n\n"
 		"Reads texts from stdin, one a line, and prints the model input of each:\n"
 		"[CLS], WordPiece ids (bert-base-uncased rules), [SEP], truncated or padded\n"
 		"with [PAD] to --max-len (default %d), as space-separated ids.\n\n"
 		"  --vocab FILE   a WordPiece vocab.txt (one token a line, id = line number)\n"
+		"  --cased        keep case and accents (a cased BERT's vocab)\n"
+		"  --model DIR    a Hugging Face BERT folder: its vocab.txt and the casing of\n"
+		"                 its tokenizer_config.json\n"
 		"  --max-len N    sequence length, [CLS] and [SEP] included (2..100000)\n"
 		"  --json         each input line is a JSON string (texts may hold newlines);\n"
 		"                 each output line is {\"input_ids\":[...],\"attention_mask\":[...]}\n"
@@ -99,6 +104,8 @@ int cmd_tokenize(int argc, char **argv, struct mmdb_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "vocab", required_argument, NULL, 'V' },
+		{ "cased", no_argument, NULL, 'C' },
+		{ "model", required_argument, NULL, 'M' },
 		{ "max-len", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "full", no_argument, NULL, 'F' },
@@ -107,7 +114,9 @@ int cmd_tokenize(int argc, char **argv, struct mmdb_ctx *ctx)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *vocab = NULL;
+	const char *vocab = NULL, *model = NULL;
+	struct hf_model *hf = NULL;
+	int cased = 0;
 	int max_len = TOK_DEFAULT_MAX_LEN, json = 0, mode = MODE_IDS, c, ret = 0, n;
 	struct tokenizer *t = NULL;
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
@@ -121,6 +130,8 @@ int cmd_tokenize(int argc, char **argv, struct mmdb_ctx *ctx)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'V': vocab = optarg; break;
+		case 'C': cased = 1; break;
+		case 'M': model = optarg; break;
 		case 'm':
 			if (parse_int(optarg, 2, 100000, "--max-len", &max_len))
 				return 2;
@@ -135,10 +146,25 @@ int cmd_tokenize(int argc, char **argv, struct mmdb_ctx *ctx)
 	}
 	if (optind < argc)
 		return usage_error("tokenize: unexpected argument '%s'", argv[optind]);
-	if (!vocab && mode != MODE_WORDS)
-		return usage_error("tokenize: --vocab FILE is required");
-	if (vocab && tok_load(&t, vocab))
+	if (model && (vocab || cased))
+		return usage_error("tokenize: --model DIR gives the vocab and casing: no --vocab or --cased with it");
+	if (model) {
+		if (hf_model_open(model, &hf))
+			return 1;
+		vocab = hf->vocab_path;
+		cased = !hf->lowercase;
+	}
+	if (!vocab && (mode != MODE_WORDS || cased)) {
+		hf_model_free(hf);
+		return usage_error("tokenize: --vocab FILE (or --model DIR) is required");
+	}
+	if (vocab && tok_load(&t, vocab)) {
+		hf_model_free(hf);
 		return 1;
+	}
+	if (t)
+		tok_set_lowercase(t, !cased);
+	hf_model_free(hf);
 
 	ids = xmalloc(st_mult((size_t)max_len, sizeof(*ids)));
 	mask = xmalloc((size_t)max_len);

@@ -46,6 +46,23 @@ enum mt_optimizer { MT_ADAM, MT_ADAMW, MT_SGD };
 enum mt_freeze { MT_FREEZE_TEXT = 1, MT_FREEZE_IMAGE = 2 };
 enum mt_part { MT_PART_ALL, MT_PART_TEXT, MT_PART_IMAGE };
 
+/* The feed-forward activation of a BERT (config.json's hidden_act). */
+enum mt_act {
+	MT_ACT_GELU,      /* "gelu": erf GELU */
+	MT_ACT_GELU_TANH, /* "gelu_new", "gelu_pytorch_tanh", "gelu_fast": tanh approximation */
+	MT_ACT_RELU,      /* "relu" */
+	MT_ACT_SILU,      /* "silu", "swish" */
+};
+
+/* A BERT of any shape, as a Hugging Face config.json gives it. */
+struct mt_bert_shape {
+	int layers, hidden, heads, ff;  /* hidden divisible by heads */
+	int max_positions;        /* rows of the position embeddings (512 in the presets) */
+	int type_vocab;           /* rows of the token type embeddings (2) */
+	double layer_norm_eps;    /* 1e-12 in the presets */
+	int act;                  /* enum mt_act */
+};
+
 struct mt_config {
 	int num_classes;          /* C */
 	int modalities;           /* MT_TEXT | MT_IMAGE */
@@ -68,6 +85,8 @@ struct mt_config {
 	int fused_optimizer;      /* Adam/AdamW as one fused kernel (at::_fused_adam[w]_),
 	                           * same results up to rounding: 0 on CUDA only, 1 on
 	                           * CUDA and CPU, -1 never */
+	struct mt_bert_shape text_shape; /* layers > 0: the text model has this shape
+	                           * (text_model then only names it); 0: the preset */
 	int text_dropout_set;     /* 1: text_dropout replaces BERT's own dropout (0.1) */
 	float text_dropout;       /* BERT's attention and hidden dropout when set */
 };

@@ -64,25 +64,64 @@ static nn::Linear bert_linear(nn::Module &parent, const std::string &name, int i
 	return l;
 }
 
-static nn::LayerNorm bert_ln(nn::Module &parent, int hidden)
+static nn::LayerNorm bert_ln(nn::Module &parent, int hidden, double eps)
 {
-	return parent.register_module("LayerNorm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
+	return parent.register_module("LayerNorm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(eps)));
 }
 
-MtBert::MtBert(int vocab, const mt_bert_preset &p, double dropout)
-	: hidden(p.hidden), heads(p.heads), p_drop(dropout)
+mt_bert_shape mt_preset_shape(const mt_bert_preset &p)
 {
+	mt_bert_shape s{};
+	s.layers = p.layers;
+	s.hidden = p.hidden;
+	s.heads = p.heads;
+	s.ff = p.ff;
+	s.max_positions = 512;
+	s.type_vocab = 2;
+	s.layer_norm_eps = 1e-12;
+	s.act = MT_ACT_GELU;
+	return s;
+}
+
+void mt_check_bert_shape(const mt_bert_shape &s)
+{
+	auto bad = [](const char *what, long v) {
+		throw std::runtime_error(std::string("text model: ") + what + " " + std::to_string(v) + " is out of range");
+	};
+	if (s.layers < 1 || s.layers > 128)
+		bad("layers", s.layers);
+	if (s.hidden < 1 || s.hidden > 16384)
+		bad("hidden size", s.hidden);
+	if (s.heads < 1 || s.heads > 1024 || s.hidden % s.heads)
+		bad("attention heads", s.heads);
+	if (s.ff < 1 || s.ff > 65536)
+		bad("intermediate size", s.ff);
+	if (s.max_positions < 1 || s.max_positions > 65536)
+		bad("position embeddings", s.max_positions);
+	if (s.type_vocab < 1 || s.type_vocab > 1024)
+		bad("token types", s.type_vocab);
+	if (!(s.layer_norm_eps > 0 && s.layer_norm_eps < 1))
+		throw std::runtime_error("text model: layer_norm_eps must be in (0, 1)");
+	if (s.act < MT_ACT_GELU || s.act > MT_ACT_SILU)
+		bad("activation", s.act);
+}
+
+MtBert::MtBert(int vocab, const mt_bert_shape &p, double dropout)
+	: hidden(p.hidden), heads(p.heads), positions(p.max_positions), act(p.act), p_drop(dropout)
+{
+	mt_check_bert_shape(p);
+	const double eps = p.layer_norm_eps;
 	auto emb = sub(*this, "embeddings");
 	word = emb->register_module("word_embeddings", nn::Embedding(vocab, p.hidden));
-	position = emb->register_module("position_embeddings", nn::Embedding(512, p.hidden));
-	token_type = emb->register_module("token_type_embeddings", nn::Embedding(2, p.hidden));
+	position = emb->register_module("position_embeddings", nn::Embedding(p.max_positions, p.hidden));
+	token_type = emb->register_module("token_type_embeddings", nn::Embedding(p.type_vocab, p.hidden));
 	{
 		torch::NoGradGuard g;
 		word->weight.normal_(0.0, 0.02);
 		position->weight.normal_(0.0, 0.02);
 		token_type->weight.normal_(0.0, 0.02);
 	}
-	emb_ln = bert_ln(*emb, p.hidden);
+	emb_ln = bert_ln(*emb, p.hidden, eps);
 	auto enc = sub(*this, "encoder");
 	auto list = enc->register_module("layer", nn::ModuleList());
 	for (int i = 0; i < p.layers; i++) {
@@ -96,12 +135,12 @@ MtBert::MtBert(int vocab, const mt_bert_preset &p, double dropout)
 		L.v = bert_linear(*self, "value", p.hidden, p.hidden);
 		auto aout = sub(*att, "output");
 		L.attn_out = bert_linear(*aout, "dense", p.hidden, p.hidden);
-		L.attn_ln = bert_ln(*aout, p.hidden);
+		L.attn_ln = bert_ln(*aout, p.hidden, eps);
 		auto inter = sub(*lay, "intermediate");
 		L.inter = bert_linear(*inter, "dense", p.hidden, p.ff);
 		auto out = sub(*lay, "output");
 		L.out = bert_linear(*out, "dense", p.ff, p.hidden);
-		L.out_ln = bert_ln(*out, p.hidden);
+		L.out_ln = bert_ln(*out, p.hidden, eps);
 		layers.push_back(L);
 	}
 }
@@ -110,6 +149,9 @@ Tensor MtBert::forward(const Tensor &ids, const Tensor &mask)
 {
 	const int64_t B = ids.size(0), L = ids.size(1), D = hidden / heads;
 	const double p = is_training() ? p_drop : 0.0;
+	if (L > positions)
+		throw std::runtime_error("sequence length " + std::to_string(L) + " exceeds the model's " +
+					 std::to_string(positions) + " positions");
 	auto pos = torch::arange(L, ids.options());
 	// (B, L, H): word + position + token type 0
 	auto x = word->forward(ids) + position->forward(pos).unsqueeze(0) + token_type->weight[0];
@@ -127,7 +169,13 @@ Tensor MtBert::forward(const Tensor &ids, const Tensor &mask)
 		auto ctx = at::scaled_dot_product_attention(q, k, v, amask, p, false);
 		ctx = ctx.transpose(1, 2).reshape({B, L, hidden});
 		auto a = lay.attn_ln->forward(torch::dropout(lay.attn_out->forward(ctx), p, is_training()) + x);
-		auto h = torch::gelu(lay.inter->forward(a));  // erf GELU
+		auto h = lay.inter->forward(a);  // (B, L, FF)
+		switch (act) {
+		case MT_ACT_GELU_TANH: h = torch::gelu(h, "tanh"); break;
+		case MT_ACT_RELU: h = torch::relu(h); break;
+		case MT_ACT_SILU: h = torch::silu(h); break;
+		default: h = torch::gelu(h); break;  // erf GELU
+		}
 		x = lay.out_ln->forward(torch::dropout(lay.out->forward(h), p, is_training()) + a);
 	}
 	return x;
@@ -236,14 +284,18 @@ MtNet::MtNet(const mt_config &cfg)
 	if (cfg.dropout < 0 || cfg.dropout >= 1)
 		throw std::runtime_error("dropout must be in [0, 1)");
 	if (modalities & MT_TEXT) {
-		auto p = mt_find_bert(cfg.text_model);
-		if (!p)
-			throw std::runtime_error(std::string("unknown text model '") + (cfg.text_model ? cfg.text_model : "") + "'");
+		mt_bert_shape shape = cfg.text_shape;
+		if (shape.layers <= 0) {
+			auto p = mt_find_bert(cfg.text_model);
+			if (!p)
+				throw std::runtime_error(std::string("unknown text model '") + (cfg.text_model ? cfg.text_model : "") + "'");
+			shape = mt_preset_shape(*p);
+		}
 		if (cfg.vocab_size < 1)
 			throw std::runtime_error("vocab_size must be positive");
-		bert = register_module("bert", std::make_shared<MtBert>(cfg.vocab_size, *p,
+		bert = register_module("bert", std::make_shared<MtBert>(cfg.vocab_size, shape,
 			cfg.text_dropout_set ? cfg.text_dropout : 0.1));
-		text_dim = p->hidden;
+		text_dim = shape.hidden;
 		// The seed recipe computed the text dropout and did not use it.
 		text_drop = register_module("text_drop", nn::Dropout(seed_recipe ? 0.0 : cfg.dropout));
 	}

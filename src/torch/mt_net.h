@@ -41,12 +41,17 @@ extern const mt_bert_preset mt_bert_presets[];
 extern const mt_resnet_preset mt_resnet_presets[];
 extern const int mt_n_bert_presets, mt_n_resnet_presets;
 
+// The full shape of a preset (512 positions, 2 token types, eps 1e-12, GELU).
+mt_bert_shape mt_preset_shape(const mt_bert_preset &p);
+// Throws when a shape is out of range (a text for the message names the field).
+void mt_check_bert_shape(const mt_bert_shape &s);
+
 // bert-base-uncased layout: embeddings.*, encoder.layer.N.*.
 struct MtBert : torch::nn::Module {
-	MtBert(int vocab, const mt_bert_preset &p, double dropout);
+	MtBert(int vocab, const mt_bert_shape &s, double dropout);
 	// ids (B, L) int64, mask (B, L) bool -> last hidden state (B, L, H)
 	torch::Tensor forward(const torch::Tensor &ids, const torch::Tensor &mask);
-	int hidden, heads;
+	int hidden, heads, positions, act;
 	double p_drop;
 	torch::nn::Embedding word{nullptr}, position{nullptr}, token_type{nullptr};
 	torch::nn::LayerNorm emb_ln{nullptr};

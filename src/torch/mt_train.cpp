@@ -209,6 +209,12 @@ static void freeze(torch::nn::Module *mod)
 		p.set_requires_grad(false);
 }
 
+// The longest sequence the text model takes: its position embeddings.
+static int text_positions(const mt_config &c)
+{
+	return c.text_shape.layers > 0 ? c.text_shape.max_positions : 512;
+}
+
 extern "C" int mt_model_new(const struct mt_config *cfg, mt_model **out)
 {
 	MT_TRY
@@ -227,8 +233,8 @@ extern "C" int mt_model_new(const struct mt_config *cfg, mt_model **out)
 		m->class_weights.assign(cfg->class_weights, cfg->class_weights + cfg->num_classes);
 		m->cfg.class_weights = m->class_weights.data();
 	}
-	if ((cfg->modalities & MT_TEXT) && (cfg->max_len < 1 || cfg->max_len > 512))
-		fail("max_len must be in 1..512");
+	if ((cfg->modalities & MT_TEXT) && (cfg->max_len < 1 || cfg->max_len > text_positions(*cfg)))
+		fail("max_len must be in 1.." + std::to_string(text_positions(*cfg)));
 	if ((cfg->modalities & MT_IMAGE) && (cfg->image_size < 32 || cfg->image_size > 4096))
 		fail("image_size must be in 32..4096");
 	if (!(cfg->lr > 0))
@@ -336,8 +342,9 @@ static Inputs make_inputs(mt_model *m, const struct mt_batch *b, bool need_label
 	if (c.modalities & MT_TEXT) {
 		if (!b->input_ids || !b->attention_mask)
 			fail("batch has no text");
-		if (b->max_len < 1 || b->max_len > 512)
-			fail("batch max_len " + std::to_string(b->max_len) + " outside 1..512");
+		if (b->max_len < 1 || b->max_len > text_positions(c))
+			fail("batch max_len " + std::to_string(b->max_len) + " outside 1.." +
+			     std::to_string(text_positions(c)));
 		const int64_t L = b->max_len;
 		for (int64_t i = 0; i < B * L; i++)
 			if (b->input_ids[i] < 0 || b->input_ids[i] >= c.vocab_size)
@@ -600,6 +607,9 @@ extern "C" int mt_model_load_weights(mt_model *m, const char *path, int part, ch
 	std::vector<std::string> unexpected, missing;
 	std::map<std::string, bool> done;
 	torch::NoGradGuard ng;
+	// Every tensor's shape and dtype checked before the first is copied: a
+	// file that does not fit leaves the model as it was, not half-loaded.
+	std::vector<std::pair<size_t, Tensor *>> plan;
 	for (size_t i = 0; i < f->n; i++) {
 		const st_tensor &t = f->t[i];
 		std::string k = map_name(t.name, part);
@@ -615,11 +625,19 @@ extern "C" int mt_model_load_weights(mt_model *m, const char *path, int part, ch
 		if (c10::IntArrayRef(shape) != dst.sizes())
 			fail(std::string(path) + ": tensor '" + t.name + "' has shape " + shape_str(shape) +
 			     ", the model's '" + k + "' " + shape_str(dst.sizes()));
+		st_to_torch(t.dtype);  // throws for a dtype it cannot take
+		if (done.count(k))
+			fail(std::string(path) + ": two tensors for the model's '" + k + "'");
+		done[k] = true;
+		plan.emplace_back(i, &dst);
+	}
+	for (auto &p : plan) {
+		const st_tensor &t = f->t[p.first];
+		std::vector<int64_t> shape(t.shape, t.shape + t.ndim);
 		// copied out first: the file's data need not be aligned
 		auto src = torch::empty(shape, torch::TensorOptions().dtype(st_to_torch(t.dtype)));
 		memcpy(src.data_ptr(), st_data(f, &t), t.nbytes);
-		dst.copy_(src.to(dst.scalar_type()));
-		done[k] = true;
+		p.second->copy_(src.to(p.second->scalar_type()));
 	}
 	for (auto &kv : state)
 		if (starts(kv.first, scope) && !done.count(kv.first) && !ends(kv.first, "num_batches_tracked"))
@@ -850,7 +868,7 @@ extern "C" int mt_preset_params(const char *name, int vocab_size, int64_t *count
 	if (auto b = mt_find_bert(name)) {
 		if (vocab_size < 1)
 			fail("vocab_size must be positive");
-		mod = std::make_shared<MtBert>(vocab_size, *b, 0.1);
+		mod = std::make_shared<MtBert>(vocab_size, mt_preset_shape(*b), 0.1);
 	} else if (auto r = mt_find_resnet(name)) {
 		mod = std::make_shared<MtResNet>(*r, 1000);
 	} else {
