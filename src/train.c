@@ -366,6 +366,18 @@ static int save_checkpoint(struct trainer *T, const char *path)
 	return 0;
 }
 
+/* The run's status 'failed': rank 0 records it; another rank only when
+ * rank 0's process is gone and the row still says 'running'. */
+static void record_failure(struct trainer *T, const char *reason)
+{
+	if (!T->run_id)
+		return;
+	if (T->writer)
+		tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
+	else if (td_reporter(T->cfg))
+		tdb_fail_running(T->db, T->run_id, reason, run_seconds(T));
+}
+
 /*
  * Trains the rest of epoch st.epoch. Returns 0 at its end, 1 when
  * interrupted (position saved), -1 on failure (status set).
@@ -464,8 +476,7 @@ failed:
 	progress_done(pg);
 	error("run %lld: %s", (long long)T->run_id, reason);
 failed_quiet:
-	if (td_reporter(cfg))
-		tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
+	record_failure(T, reason);
 	return -1;
 }
 
@@ -837,8 +848,7 @@ interrupted:
 	ret = 1;
 	goto out;
 fail_status:
-	if (td_reporter(cfg))
-		tdb_set_status(T->db, T->run_id, "failed", why, run_seconds(T));
+	record_failure(T, why);
 out:
 	best_val.labels = NULL;
 	best_val.post_ids = NULL;
@@ -1084,8 +1094,7 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	goto out;
 
 fail_status:
-	if (td_reporter(cfg))
-		tdb_set_status(db, T.run_id, "failed", why, run_seconds(&T));
+	record_failure(&T, why);
 	ret = -1;
 out:
 	for (i = 0; i < 3; i++) {

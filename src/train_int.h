@@ -82,6 +82,9 @@ void td_resize_world(const struct run_config *cfg, struct train_state *st, int64
 
 /* train_db.c */
 int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend);
+/* Marks the run failed only while it is 'running' (a rank other than 0
+ * recording that rank 0 is gone never overwrites what rank 0 recorded). */
+int tdb_fail_running(struct db *db, int64_t id, const char *reason, double run_seconds);
 int tdb_create_run(struct db *db, const struct run_config *cfg, const char *config_json,
 		   int64_t vocab_id, const int counts[3], const char *torch_version, int64_t *id);
 int tdb_resume_run(struct db *db, int64_t id);
