@@ -51,6 +51,8 @@ TORCH_LIBS = -L$(TORCH_DIR)/lib -Wl,-rpath,$(abspath $(TORCH_DIR)/lib) \
 DEPS_PREFIX ?=
 ifneq ($(DEPS_PREFIX),)
 CPPFLAGS += -I$(DEPS_PREFIX)/include
+# gloo's headers for c10d (src/torch/mt_dist.cpp)
+CXXFLAGS += $(if $(wildcard $(DEPS_PREFIX)/include/gloo),-isystem $(DEPS_PREFIX)/include)
 # DT_RPATH (not RUNPATH): the libraries' own dependencies are found there too.
 LDFLAGS  += -L$(DEPS_PREFIX)/lib -Wl,--disable-new-dtags -Wl,-rpath,$(abspath $(DEPS_PREFIX)/lib)
 endif

@@ -13,6 +13,8 @@
 // gloo header of another version cannot change a layout this file relies on.
 #include "mt_net.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <torch/cuda.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -118,6 +120,15 @@ extern "C" int mt_dist_new(const struct mt_dist_opts *o, mt_dist **out)
 	d->device = torch::Device(o->device ? o->device : "cpu");
 	if (o->timeout > 0)
 		d->timeout = std::chrono::milliseconds((int64_t)(o->timeout * 1000));
+	// A rank on cuda:N makes N its current device, as torch.cuda.set_device
+	// before init_process_group: otherwise every rank also opens a CUDA
+	// context on device 0 (pinned copies, NCCL's setup).
+	if (d->device.is_cuda() && d->device.has_index() && torch::cuda::is_available()) {
+		if (d->device.index() >= (int)torch::cuda::device_count())
+			fail("device '" + d->device.str() + "': no such CUDA device (" +
+			     std::to_string(torch::cuda::device_count()) + " here)");
+		c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->setDevice(d->device);
+	}
 	c10d::TCPStoreOptions so;
 	so.port = (uint16_t)o->master_port;
 	so.isServer = o->rank == 0 && !o->agent_store;

@@ -8,7 +8,8 @@
 #      is ingested and its images imported;
 #   4. mmdb run --device cuda with bert-base + resnet50 at 224 px trains
 #      with bf16 autocast: loss falls, predictions are written;
-#   5. checkpoint, Ctrl-C and --resume work on CUDA;
+#   5. checkpoint, Ctrl-C and --resume work on CUDA; with 2 GPUs or more,
+#      mmdb run --nproc 2 trains over NCCL;
 #   6. the original recipe in Python (fp32) and a tuned Python version are
 #      timed on the same card; the table goes to $OUT/gpu-<date>.txt.
 # Each step goes on after a failure of an earlier one; the report says which
@@ -57,11 +58,17 @@ if [ -f .gpudeps.tar.xz ]; then tar -xJf .gpudeps.tar.xz; fi
 DEPS=
 [ -d .gpudeps ] && DEPS="DEPS_PREFIX=$top/.gpudeps"
 command -v make >/dev/null || export PATH="$top/.gpudeps/bin:$PATH"
-[ -n "${SKIP_BUILD:-}" ] || make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS mmdb tests/gpu/parity tests/gpu/step_bench >"$OUT/build.txt" 2>&1
+# CUDA's crt/ headers (for c10d's NCCL header) when no toolkit is installed
+CUDA=
+[ -d "${CUDA_HOME:-/usr/local/cuda}/include/crt" ] || { [ -d .gpudeps/cuda/include/crt ] && CUDA="CUDA_HOME=$top/.gpudeps/cuda"; }
+[ -n "${SKIP_BUILD:-}" ] || make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS $CUDA mmdb tests/gpu/parity tests/gpu/step_bench >"$OUT/build.txt" 2>&1
 rc=$?
 tail -5 "$OUT/build.txt"
 result $rc "build against $TORCH_DIR ($TORCH_VER)"
 [ $rc = 0 ] || { grep -m5 -E 'error|Error' "$OUT/build.txt"; }
+grep 'without NCCL' "$OUT/build.txt"
+nm -D --undefined-only libmmdb-torch.so 2>/dev/null | grep -q ProcessGroupNCCL
+result $? "the wrapper is built with NCCL (ProcessGroupNCCL)"
 # the carried libraries' own dependencies, whatever the link recorded
 [ -d .gpudeps/lib ] && export LD_LIBRARY_PATH="$top/.gpudeps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export MMDB_DB="$W/mmdb.db" MMDB_CACHE="$W/cache"
@@ -125,6 +132,21 @@ NP2=$(./mmdb sql --format csv "SELECT count(*) FROM predictions p JOIN runs r ON
 echo "after resume: $ST2, $NP2 predictions"
 [ "$ST" = interrupted ] && [ $rc = 0 ] && case "$ST2" in completed*|early_stopped*) true ;; *) false ;; esac && [ "${NP2:-0}" -gt 0 ]
 result $? "Ctrl-C marks interrupted; --resume completes on CUDA with predictions"
+
+stamp "data-parallel on CUDA: 2 ranks over NCCL"
+NGPU=$(awk '$1 == "cuda_devices" { print $2 }' "$OUT/env.txt")
+if [ "${NGPU:-0}" -ge 2 ]; then
+	./mmdb -q run --name gpu-nccl --device "$DEVICE" --nproc 2 --modalities text --text-model bert-mini \
+		--batch-size 32 --epochs 1 --lr 1e-4 --seed 4 --limit 2000 --workers 2
+	rc=$?
+	DP=$(./mmdb sql --format csv "SELECT status || ' ' || world_size || ' ' || backend FROM runs WHERE name='gpu-nccl'" | sed -n 2p | tr -d '\r')
+	echo "runs row: $DP"
+	[ $rc = 0 ] && [ "$DP" = "completed 2 nccl" ]
+	result $? "mmdb run --nproc 2 on CUDA completes over NCCL ($DP)"
+else
+	# NCCL refuses two ranks on one GPU
+	say "skip - 2 ranks over NCCL need 2 GPUs (${NGPU:-0} here)"
+fi
 
 stamp "python reference: original recipe (fp32, batch 32)"
 $PY tests/gpu/ref_bench.py --mode original --batch 32 --steps "$REF_STEPS" $REF_ARGS | tee "$OUT/ref_original.txt"
