@@ -126,20 +126,22 @@ $(B)src/torch/%.o: src/torch/%.cpp | check-torch
 # c10d (src/torch/mt_dist.cpp): gloo's headers come from the system (Debian's
 # libgloo-dev); NCCL where the libtorch is a CUDA one and NCCL's and CUDA's
 # headers are there (c10d's NCCL header includes ATen/cuda, hence cuda.h and
-# crt/host_config.h). PyPI's CUDA wheels beside torch bring nccl.h and most of
-# CUDA's headers (nvidia/cu13/include, or nvidia/*/include for CUDA 12) but not
-# crt/: that comes from a CUDA toolkit (CUDA_HOME) or the nvidia-cuda-crt wheel
-# of torch's CUDA version. MMDB_NCCL=0 builds a CUDA libtorch without NCCL.
+# crt/host_config.h and CCCL's nv/target). PyPI's CUDA wheels beside torch
+# bring nccl.h and most of CUDA's headers (nvidia/cu13/include, or
+# nvidia/*/include for CUDA 12) but not crt/ and nv/: those come from a CUDA
+# toolkit of torch's CUDA version (CUDA_HOME). MMDB_NCCL=0 builds a CUDA
+# libtorch without NCCL.
 CUDA_HOME ?= /usr/local/cuda
 NCCL_INC ?= $(firstword $(wildcard $(TORCH_DIR)/../nvidia/nccl/include /usr/include/nccl.h))
 CUDA_INC ?= $(wildcard $(TORCH_DIR)/../nvidia/*/include $(CUDA_HOME)/include)
-CUDA_HDRS := $(and $(wildcard $(addsuffix /cuda.h,$(CUDA_INC))),$(wildcard $(addsuffix /crt/host_config.h,$(CUDA_INC))))
+CUDA_HDRS := $(and $(wildcard $(addsuffix /cuda.h,$(CUDA_INC))),$(wildcard $(addsuffix /crt/host_config.h,$(CUDA_INC))),\
+	$(wildcard $(addsuffix /nv/target,$(CUDA_INC))))
 MMDB_NCCL ?= $(if $(and $(TORCH_CUDA),$(NCCL_INC),$(CUDA_HDRS)),1,0)
 DIST_FLAGS := -DUSE_C10D_GLOO $(if $(filter 1,$(MMDB_NCCL)),-DUSE_C10D_NCCL -DMMDB_WITH_NCCL \
 	$(if $(filter %/include,$(NCCL_INC)),-isystem $(NCCL_INC)) $(addprefix -isystem ,$(CUDA_INC)))
 ifneq ($(TORCH_CUDA),)
 ifneq ($(MMDB_NCCL),1)
-$(info mmdb: CUDA libtorch without NCCL (nccl.h: $(or $(NCCL_INC),none); cuda.h and crt/: $(if $(CUDA_HDRS),found,missing; set CUDA_HOME)): data-parallel CUDA runs need MMDB_DIST_BACKEND=gloo)
+$(info mmdb: CUDA libtorch without NCCL (nccl.h: $(or $(NCCL_INC),none); cuda.h, crt/ and nv/: $(if $(CUDA_HDRS),found,missing; set CUDA_HOME)): data-parallel CUDA runs need MMDB_DIST_BACKEND=gloo)
 endif
 endif
 $(B)src/torch/mt_dist.o: CXXFLAGS += $(DIST_FLAGS)

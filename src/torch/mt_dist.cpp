@@ -32,8 +32,12 @@
 using torch::Tensor;
 using c10::intrusive_ptr;
 
+// torch's own errors without their C++ backtrace: one line for the user
 #define MT_TRY try {
 #define MT_CATCH(ret) \
+	} catch (const c10::Error &e) { \
+		mt_set_error(e.what_without_backtrace()); \
+		return ret; \
 	} catch (const std::exception &e) { \
 		mt_set_error(e.what()); \
 		return ret; \

@@ -61,3 +61,10 @@ check_eq "completed, world_size now 1" \
 check_status "--nproc inside a rank is refused" 2 env WORLD_SIZE=2 RANK=0 "$MMDB" run --nproc 2 $args
 check_status "a malformed RANK is an error" 1 env WORLD_SIZE=2 RANK=x "$MMDB" run $args
 check_match "naming the variable" "$(cat "$T/.err")" 'RANK'
+# Gradients over NCCL for CPU replicas: NCCL is for CUDA tensors (a CPU
+# libtorch lacks it, a CUDA one without a GPU refuses it, and a GPU refuses
+# CPU tensors): every rank says why in one line, without torch's backtrace.
+check_status "MMDB_DIST_BACKEND=nccl on the CPU is an error" 1 \
+	env MMDB_DIST_BACKEND=nccl "$MMDB" -q run --name nccl $args --batch-size 8 --nproc 2 --device cpu
+check_match "naming NCCL" "$(cat "$T/.err")" '[Nn][Cc][Cc][Ll]'
+check_eq "no C++ backtrace in the error" "$(grep -c 'frame #' "$T/.err")" 0

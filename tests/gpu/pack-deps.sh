@@ -19,13 +19,14 @@ for h in sqlite3.h sqlite3ext.h archive.h archive_entry.h turbojpeg.h png.h pngc
 done
 cp -rL /usr/include/$arch/curl "$out/include/" 2>/dev/null || cp -rL /usr/include/curl "$out/include/"
 # gloo's headers (libgloo-dev) for c10d's ProcessGroupGloo.hpp, and CUDA's
-# crt/ headers, which PyPI's CUDA wheels lack, for its ProcessGroupNCCL.hpp
-# (from this machine's CUDA toolkit: the same CUDA major version as the GPU
-# machine's torch; tests/gpu/run.sh passes CUDA_HOME=.gpudeps/cuda).
+# crt/ and nv/ headers, which PyPI's CUDA wheels lack, for its
+# ProcessGroupNCCL.hpp (from this machine's CUDA toolkit: the same CUDA major
+# version as the GPU machine's torch; tests/gpu/run.sh passes
+# CUDA_HOME=.gpudeps/cuda).
 [ -d /usr/include/gloo ] && cp -rL /usr/include/gloo "$out/include/"
-if [ -d /usr/local/cuda/include/crt ]; then
+if [ -d /usr/local/cuda/include/crt ] && [ -d /usr/local/cuda/include/nv ]; then
 	mkdir -p "$out/cuda/include"
-	cp -rL /usr/local/cuda/include/crt "$out/cuda/include/"
+	cp -rL /usr/local/cuda/include/crt /usr/local/cuda/include/nv "$out/cuda/include/"
 	cp -L /usr/local/cuda/version.json "$out/cuda/" 2>/dev/null || true
 fi
 [ -e /usr/include/$arch/pnglibconf.h ] && cp -L /usr/include/$arch/pnglibconf.h "$out/include/"

@@ -58,9 +58,9 @@ if [ -f .gpudeps.tar.xz ]; then tar -xJf .gpudeps.tar.xz; fi
 DEPS=
 [ -d .gpudeps ] && DEPS="DEPS_PREFIX=$top/.gpudeps"
 command -v make >/dev/null || export PATH="$top/.gpudeps/bin:$PATH"
-# CUDA's crt/ headers (for c10d's NCCL header) when no toolkit is installed
+# CUDA's crt/ and nv/ headers (for c10d's NCCL header) when no toolkit is installed
 CUDA=
-[ -d "${CUDA_HOME:-/usr/local/cuda}/include/crt" ] || { [ -d .gpudeps/cuda/include/crt ] && CUDA="CUDA_HOME=$top/.gpudeps/cuda"; }
+[ -d "${CUDA_HOME:-/usr/local/cuda}/include/nv" ] || { [ -d .gpudeps/cuda/include/nv ] && CUDA="CUDA_HOME=$top/.gpudeps/cuda"; }
 [ -n "${SKIP_BUILD:-}" ] || make -j"$NPROC" TORCH_DIR="$TORCH_DIR" TORCH_ABI="$TORCH_ABI" $DEPS $CUDA mmdb tests/gpu/parity tests/gpu/step_bench >"$OUT/build.txt" 2>&1
 rc=$?
 tail -5 "$OUT/build.txt"
