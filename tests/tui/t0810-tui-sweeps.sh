@@ -124,6 +124,11 @@ keys w
 check_screen "w past the last sweep: every run" "mmdb runs  $nruns of $nruns  sort"
 keys w x
 check_screen "x clears the sweep filter" "mmdb runs  $nruns of $nruns  sort"
+# The status filter reaches a sweep's pruned runs.
+i=0; while [ $i -lt 9 ] && ! screen | grep -q "status=pruned"; do keys s; sleep 0.1; i=$((i + 1)); done
+check_screen "status filter: pruned" "mmdb runs  $(rows "SELECT count(*) FROM runs WHERE status = 'pruned'") of $nruns .*status=pruned"
+check_screen "the pruned trial's run" "^ +$(rows "SELECT id FROM runs WHERE status = 'pruned'") +pruned +lr-grid-5 "
+keys x
 
 # The text-only run: fusion none, each setting once, train accuracy per epoch.
 last=$(rows "SELECT max(id) FROM runs")
