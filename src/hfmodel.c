@@ -477,3 +477,63 @@ int hf_model_weights_sha256(const struct hf_model *m, char hex[65])
 	uint64_t size;
 	return sha256_file(m->weights_path, hex, &size);
 }
+
+const char *const hf_model_files[] = { "config.json", "tokenizer_config.json", "vocab.txt",
+				       "model.safetensors", NULL };
+
+static int is_hex(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; s[i]; i++)
+		if (!strchr("0123456789abcdef", s[i]))
+			return 0;
+	return i == n;
+}
+
+int hf_hub_tree_read(const char *path, const char *what, const char *const *names, size_t n,
+		     struct hf_hub_file *out)
+{
+	json_error_t je;
+	json_t *j = NULL;
+	struct stat st;
+	int ret = -1;
+
+	if (stat(path, &st) || st.st_size > (8 << 20))
+		return error("the file listing of %s is missing or too large", what);
+	j = json_load_file(path, 0, &je);
+	if (!j || !json_is_array(j)) {
+		error("the file listing of %s is not a JSON array%s%s", what, j ? "" : ": ", j ? "" : je.text);
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i;
+		json_t *e = NULL;
+		json_array_foreach(j, i, e) {
+			const char *p = json_string_value(json_object_get(e, "path"));
+			if (p && !strcmp(p, names[k]))
+				break;
+		}
+		if (i == json_array_size(j)) {
+			error("%s has no '%s' (a BERT folder needs config.json, tokenizer_config.json, "
+			      "vocab.txt, model.safetensors)", what, names[k]);
+			goto out;
+		}
+		struct hf_hub_file *f = &out[k];
+		json_t *lfs = json_object_get(e, "lfs");
+		json_t *size = json_object_get(lfs ? lfs : e, "size");
+		const char *oid = json_string_value(json_object_get(lfs ? lfs : e, "oid"));
+		memset(f, 0, sizeof(*f));
+		if (!json_is_integer(size) || json_integer_value(size) < 0 || !oid ||
+		    !is_hex(oid, lfs ? 64 : 40)) {
+			error("the file listing of %s: '%s' has no usable size and %s", what, names[k],
+			      lfs ? "lfs sha256" : "git oid");
+			goto out;
+		}
+		f->size = json_integer_value(size);
+		snprintf(lfs ? f->sha256 : f->git_sha1, lfs ? sizeof f->sha256 : sizeof f->git_sha1, "%s", oid);
+	}
+	ret = 0;
+out:
+	json_decref(j);
+	return ret;
+}

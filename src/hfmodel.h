@@ -43,6 +43,25 @@ void hf_model_free(struct hf_model *m);
 /* The sha256 of model.safetensors (reads the whole file). 0 or -1. */
 int hf_model_weights_sha256(const struct hf_model *m, char hex[65]);
 
+/* The files a BERT folder needs, as the hub names them (NULL-terminated). */
+extern const char *const hf_model_files[];
+
+/* One file of a hub repository, from its listing (GET /api/models/ORG/NAME/tree/REV). */
+struct hf_hub_file {
+	int64_t size;
+	char sha256[65];   /* an LFS file's (weights): the sha256 of its content; else "" */
+	char git_sha1[41]; /* a plain git file's blob id; else "" */
+};
+
+/*
+ * Reads the hub listing (a JSON array of {"type", "path", "size", "oid",
+ * "lfs": {"oid", "size"}}) in the file at path and fills out[i] for each
+ * names[i] (n of them). -1 with a message naming what when the file is not
+ * such a listing or lacks one of the names (what names the repository).
+ */
+int hf_hub_tree_read(const char *path, const char *what, const char *const *names, size_t n,
+		     struct hf_hub_file *out);
+
 /* 1 when path is a directory holding a config.json, else 0. */
 int hf_is_model_dir(const char *path);
 

@@ -399,16 +399,19 @@ fail:
 	return -1;
 }
 
-int tdb_set_status(struct db *db, int64_t id, const char *status, const char *reason,
-		   double run_seconds)
+static int set_status(struct db *db, int64_t id, const char *status, const char *reason,
+		      double run_seconds, int only_running)
 {
 	struct db_stmt *st = NULL;
 	char now[32];
 	int ret = -1;
 
 	iso8601_now(now, sizeof(now));
-	if (db_prepare(db, &st, "UPDATE runs SET status = ?2, reason = ?3, finished_at = ?4, "
-				"seconds = ?5, pid = NULL WHERE id = ?1"))
+	if (db_prepare(db, &st, only_running ?
+		       "UPDATE runs SET status = ?2, reason = ?3, finished_at = ?4, seconds = ?5, "
+		       "pid = NULL WHERE id = ?1 AND status = 'running'" :
+		       "UPDATE runs SET status = ?2, reason = ?3, finished_at = ?4, "
+		       "seconds = ?5, pid = NULL WHERE id = ?1"))
 		return -1;
 	db_bind_int(st, 1, id);
 	db_bind_text(st, 2, status, -1);
@@ -424,4 +427,30 @@ int tdb_set_status(struct db *db, int64_t id, const char *status, const char *re
 		      db_errmsg(db), db_path(db));
 	db_finalize(st);
 	return ret;
+}
+
+int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend)
+{
+	struct db_stmt *st = NULL;
+	int ret = -1;
+	if (db_prepare(db, &st, "UPDATE runs SET world_size = ?2, backend = ?3 WHERE id = ?1"))
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, world_size);
+	db_bind_text(st, 3, backend, -1);
+	if (db_step(st) >= 0)
+		ret = 0;
+	db_finalize(st);
+	return ret;
+}
+
+int tdb_set_status(struct db *db, int64_t id, const char *status, const char *reason,
+		   double run_seconds)
+{
+	return set_status(db, id, status, reason, run_seconds, 0);
+}
+
+int tdb_fail_running(struct db *db, int64_t id, const char *reason, double run_seconds)
+{
+	return set_status(db, id, "failed", reason, run_seconds, 1);
 }

@@ -523,3 +523,97 @@ out:
 	free(p);
 	return ret;
 }
+
+/* ---- SHA-1, for git blob ids only (what the Hugging Face hub lists for plain files) ---- */
+
+static uint32_t rol32(uint32_t x, int n)
+{
+	return (x << n) | (x >> (32 - n));
+}
+
+static void sha1_block(uint32_t h[5], const unsigned char *p)
+{
+	uint32_t w[80], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	int i;
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 80; i++)
+		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	for (i = 0; i < 80; i++) {
+		uint32_t f, k, t;
+		if (i < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
+		else if (i < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
+		else if (i < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
+		else { f = b ^ c ^ d; k = 0xca62c1d6; }
+		t = rol32(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = rol32(b, 30);
+		b = a;
+		a = t;
+	}
+	h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e;
+}
+
+struct sha1_ctx {
+	uint32_t h[5];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t fill;
+};
+
+static void sha1_update(struct sha1_ctx *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	c->len += n;
+	while (n) {
+		size_t k = 64 - c->fill < n ? 64 - c->fill : n;
+		memcpy(c->buf + c->fill, p, k);
+		c->fill += k;
+		p += k;
+		n -= k;
+		if (c->fill == 64) {
+			sha1_block(c->h, c->buf);
+			c->fill = 0;
+		}
+	}
+}
+
+int git_blob_sha1_file(const char *path, char hex[41])
+{
+	static const char x[] = "0123456789abcdef";
+	struct sha1_ctx c = { { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0 }, 0, { 0 }, 0 };
+	unsigned char buf[1 << 16], pad[72];
+	char head[32];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY), hl;
+	if (fd < 0)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		int e = errno;
+		close(fd);
+		return error("cannot stat '%s': %s", path, strerror(e));
+	}
+	hl = snprintf(head, sizeof(head), "blob %lld", (long long)st.st_size);
+	sha1_update(&c, head, (size_t)hl + 1); /* the NUL too */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sha1_update(&c, buf, (size_t)n);
+	close(fd);
+	if (n < 0)
+		return error("cannot read '%s'", path);
+	uint64_t bits = c.len * 8;
+	size_t padn = (c.fill < 56 ? 56 : 120) - c.fill;
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 0x80;
+	for (int i = 0; i < 8; i++)
+		pad[padn + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha1_update(&c, pad, padn + 8);
+	for (int i = 0; i < 20; i++) {
+		unsigned char b = (unsigned char)(c.h[i / 4] >> (24 - 8 * (i % 4)));
+		hex[2 * i] = x[b >> 4];
+		hex[2 * i + 1] = x[b & 15];
+	}
+	hex[40] = '\0';
+	return 0;
+}

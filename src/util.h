@@ -107,6 +107,10 @@ void sha256_hex(const unsigned char digest[32], char hex[65]);
 /* Hashes a whole file; returns 0 or error(). */
 int sha256_file(const char *path, char hex[65], uint64_t *size);
 
+/* The git blob id of a file: SHA-1 of "blob SIZE\0" and its bytes, in
+ * lower-case hex (41 bytes incl. NUL). 0 or error(). */
+int git_blob_sha1_file(const char *path, char hex[41]);
+
 /* mkdir -p; returns 0 or error(). */
 int mkdir_p(const char *path, int mode);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define BERT_UNCASED_VOCAB 30522
 
@@ -453,6 +454,14 @@ out:
 	return ret;
 }
 
+/* CPU seconds of the whole process (every thread), user and system. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /*
  * model bench --text P --image P --size S --batch B --steps N [--warmup W]
  * [--max-len L] [--threads T] [--device D]: training samples/s on a fixed
@@ -549,17 +558,20 @@ static int model_bench(int argc, char **argv)
 		error("model bench: %s", mt_last_error());
 		goto out;
 	}
+	double c0 = cpu_seconds();
 	for (int i = 0; i < warmup + steps; i++) {
-		if (i == warmup)
+		if (i == warmup) {
 			t0 = now_seconds();
+			c0 = cpu_seconds();
+		}
 		if (mt_train_step(m, &b, &loss) < 0) {
 			error("model bench: %s", mt_last_error());
 			goto out;
 		}
 		if (i == warmup + steps - 1) {
 			double dt = now_seconds() - t0;
-			printf("%.3f samples/s (%d steps of %d in %.2f s, %d threads, loss %.4f)\n",
-			       steps * B / dt, steps, B, dt, mt_get_num_threads(), loss);
+			printf("%.3f samples/s (%d steps of %d in %.2f s, %.2f CPU s, %d threads, loss %.4f)\n",
+			       steps * B / dt, steps, B, dt, cpu_seconds() - c0, mt_get_num_threads(), loss);
 		}
 	}
 	if (ckpt) {

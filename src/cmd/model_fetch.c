@@ -9,6 +9,7 @@
  */
 #include "model_fetch.h"
 #include "../fetch.h"
+#include "../hfmodel.h"
 #include "../output.h"
 #include "../util.h"
 
@@ -63,6 +64,7 @@ struct entry {
 	char *file;   /* the file name it is stored under */
 	int64_t size;
 	char sha256[65];
+	char git_sha1[41]; /* instead of sha256: a hub repository's plain git file */
 	int done; /* verified in the cache by this command */
 };
 
@@ -75,12 +77,14 @@ void model_fetch_usage(FILE *f)
 {
 	fprintf(f,
 		"       mmdb model fetch NAME[/FILE]... [--base-url URL] [--manifest FILE]\n"
+		"       mmdb model fetch hf:ORG/NAME[@REVISION]... [--base-url URL]\n"
 		"       mmdb model fetch --list [--manifest FILE] [--format table|csv|json]\n");
 }
 
 static void fetch_help(FILE *f)
 {
 	fputs("usage: mmdb model fetch NAME[/FILE]... [--base-url URL] [--manifest FILE]\n"
+	      "       mmdb model fetch hf:ORG/NAME[@REVISION]... [--base-url URL]\n"
 	      "       mmdb model fetch --list [--manifest FILE] [--format table|csv|json]\n"
 	      "\n"
 	      "Downloads pretrained files into <cache>/models/NAME/ and prints the\n"
@@ -90,6 +94,13 @@ static void fetch_help(FILE *f)
 	      "against its size and sha256; an interrupted download resumes where it\n"
 	      "stopped; a file already fetched is not downloaded again. NAME/FILE\n"
 	      "fetches one file, e.g. bert-base-uncased/vocab.txt alone.\n"
+	      "\n"
+	      "hf:ORG/NAME[@REVISION] fetches a Hugging Face BERT folder (config.json,\n"
+	      "tokenizer_config.json, vocab.txt, model.safetensors) of that repository\n"
+	      "and revision (main) into <cache>/models/ORG--NAME[@REVISION]/, for\n"
+	      "`mmdb run --text-model DIR`: sizes and hashes come from the hub's file\n"
+	      "listing (/api/models/ORG/NAME/tree/REVISION): the weights' sha256 (LFS),\n"
+	      "the other files' git blob ids; the files from /ORG/NAME/resolve/REVISION/.\n"
 	      "\n"
 	      "  --base-url URL   fetch from URL instead of " ORIGIN " (a mirror):\n"
 	      "                   URL replaces the scheme and host of each file's address\n"
@@ -114,6 +125,7 @@ static void add_entry(struct entries *es, const char *name, const char *source, 
 	e->file = xstrndup(slash, (size_t)(q - slash));
 	e->size = size;
 	e->done = 0;
+	e->git_sha1[0] = 0;
 	snprintf(e->sha256, sizeof(e->sha256), "%s", sha256);
 	for (char *p = e->sha256; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
@@ -273,22 +285,40 @@ static int64_t file_size(const char *path)
 	return stat(path, &st) ? -1 : (int64_t)st.st_size;
 }
 
+/* 1 when the file at path is e's (size, then sha256 or git blob id); 0 when not; -1 on error. */
+static int is_expected(const char *path, const struct entry *e, char *got, size_t got_n)
+{
+	char hex[65];
+	if (file_size(path) != e->size) {
+		snprintf(got, got_n, "%lld bytes", (long long)file_size(path));
+		return 0;
+	}
+	if (e->git_sha1[0] ? git_blob_sha1_file(path, hex) : sha256_file(path, hex, NULL))
+		return -1;
+	snprintf(got, got_n, "%s %s", e->git_sha1[0] ? "git blob id" : "sha256", hex);
+	return !strcmp(hex, e->git_sha1[0] ? e->git_sha1 : e->sha256);
+}
+
 /*
  * Makes <cache>/models/NAME/FILE the verified file: kept when it is already
  * there and right, else downloaded (resuming FILE.part). *state says which.
+ * A file checked by its git blob id is downloaded as FILE.download (its
+ * .part resumed the same way) and renamed once checked.
  */
 static int fetch_entry(const char *cache, const struct entry *e, const char *base, int quiet,
 		       const char **state)
 {
-	struct strbuf dir = STRBUF_INIT, dest = STRBUF_INIT, part = STRBUF_INIT, url = STRBUF_INIT;
+	struct strbuf dir = STRBUF_INIT, dest = STRBUF_INIT, part = STRBUF_INIT, url = STRBUF_INIT,
+		      dl = STRBUF_INIT;
 	struct fetch_opts o;
-	char hex[65];
+	char got[128];
 	int64_t have;
-	int ret = 0;
+	int ret = 0, r;
 
 	dest_path(cache, e, &dir, 1);
 	dest_path(cache, e, &dest, 0);
-	sb_addf(&part, "%s.part", dest.buf);
+	sb_addf(&dl, "%s%s", dest.buf, e->git_sha1[0] ? ".download" : "");
+	sb_addf(&part, "%s.part", dl.buf);
 	make_url(base, e->source, &url);
 	if (mkdir_p(dir.buf, 0755)) {
 		ret = -1;
@@ -296,15 +326,13 @@ static int fetch_entry(const char *cache, const struct entry *e, const char *bas
 	}
 	have = file_size(dest.buf);
 	if (have >= 0) {
-		if (have == e->size) {
-			if (sha256_file(dest.buf, hex, NULL)) {
-				ret = -1;
-				goto out;
-			}
-			if (!strcmp(hex, e->sha256)) {
-				*state = "up to date";
-				goto out;
-			}
+		if ((r = is_expected(dest.buf, e, got, sizeof(got))) < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (r) {
+			*state = "up to date";
+			goto out;
 		}
 		if (!quiet)
 			fprintf(stderr, "mmdb: '%s' is not the expected file: fetching it again\n", dest.buf);
@@ -324,12 +352,24 @@ static int fetch_entry(const char *cache, const struct entry *e, const char *bas
 	fetch_opts_init(&o);
 	o.timeout = 0; /* large files: the stall limit ends a dead transfer */
 	o.max_bytes = e->size;
-	if (fetch_file(url.buf, dest.buf, e->sha256, &o, quiet)) {
+	if (fetch_file(url.buf, dl.buf, e->git_sha1[0] ? NULL : e->sha256, &o, quiet)) {
 		/* Nothing worth resuming from: an overlong .part. */
 		if (file_size(part.buf) >= e->size)
 			unlink(part.buf);
 		ret = -1;
 		goto out;
+	}
+	if (e->git_sha1[0]) {
+		if ((r = is_expected(dl.buf, e, got, sizeof(got))) <= 0) {
+			unlink(dl.buf);
+			ret = r < 0 ? -1 : error("'%s' has %s, expected %lld bytes, git blob id %s (removed)",
+						 url.buf, got, (long long)e->size, e->git_sha1);
+			goto out;
+		}
+		if (rename(dl.buf, dest.buf)) {
+			ret = error("cannot rename '%s' to '%s': %s", dl.buf, dest.buf, strerror(errno));
+			goto out;
+		}
 	}
 	if ((have = file_size(dest.buf)) != e->size) {
 		unlink(dest.buf);
@@ -343,6 +383,7 @@ out:
 	sb_release(&dest);
 	sb_release(&part);
 	sb_release(&url);
+	sb_release(&dl);
 	return ret;
 }
 
@@ -455,6 +496,100 @@ static const char *resolve_name(const struct entries *es, const char *name)
 	return NULL;
 }
 
+/* A repository or revision name part: letters, digits, '.', '_', '-' (not leading '.'). */
+static int good_part(const char *s, size_t n)
+{
+	if (!n || n > 96 || *s == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * hf:ORG/NAME[@REV]: the hub's listing of the repository at REV gives each
+ * file's size and hash; the four files of a BERT folder are then fetched
+ * and checked as the named models' are, and the folder read as `mmdb run`
+ * will read it.
+ */
+static int fetch_hf(const char *cache, const char *spec, const char *base, int quiet)
+{
+	const char *p = spec + 3, *slash = strchr(p, '/'), *at = strchr(p, '@');
+	struct strbuf name = STRBUF_INIT, what = STRBUF_INIT, url = STRBUF_INIT, listing = STRBUF_INIT,
+		      src = STRBUF_INIT, dir = STRBUF_INIT;
+	struct hf_hub_file files[4];
+	struct entries es = {0};
+	struct fetch_opts o;
+	struct hf_model *hf = NULL;
+	char org[100], repo[100], rev[100];
+	int ret = -1;
+
+	if (!at)
+		at = p + strlen(p);
+	if (!slash || slash > at || !good_part(p, (size_t)(slash - p)) ||
+	    !good_part(slash + 1, (size_t)(at - slash - 1)) || (*at && !good_part(at + 1, strlen(at + 1))))
+		return usage_error("model fetch: '%s' is not hf:ORG/NAME[@REVISION] (letters, digits, "
+				   "'.', '_', '-')", spec);
+	snprintf(org, sizeof org, "%.*s", (int)(slash - p), p);
+	snprintf(repo, sizeof repo, "%.*s", (int)(at - slash - 1), slash + 1);
+	snprintf(rev, sizeof rev, "%s", *at ? at + 1 : "main");
+	sb_addf(&name, "%s--%s", org, repo);
+	if (strcmp(rev, "main"))
+		sb_addf(&name, "@%s", rev);
+	sb_addf(&what, "'hf:%s/%s@%s'", org, repo, rev);
+	sb_addf(&dir, "%s/models/%s", cache, name.buf);
+	if (mkdir_p(dir.buf, 0755))
+		goto out;
+	/* the listing, fetched afresh each time */
+	sb_addf(&src, "/api/models/%s/%s/tree/%s", org, repo, rev);
+	make_url(base, src.buf, &url);
+	sb_addf(&listing, "%s/.listing.json.part", dir.buf);
+	unlink(listing.buf); /* never resumed: the listing may have changed */
+	listing.buf[listing.len -= 5] = 0;
+	unlink(listing.buf);
+	fetch_opts_init(&o);
+	o.max_bytes = 8 << 20;
+	if (fetch_file(url.buf, listing.buf, NULL, &o, 1))
+		goto out;
+	int bad = hf_hub_tree_read(listing.buf, what.buf, hf_model_files, 4, files);
+	unlink(listing.buf);
+	if (bad)
+		goto out;
+	for (size_t i = 0; i < 4; i++) {
+		sb_reset(&src);
+		sb_addf(&src, "/%s/%s/resolve/%s/%s", org, repo, rev, hf_model_files[i]);
+		add_entry(&es, name.buf, src.buf, files[i].size, files[i].sha256);
+		snprintf(es.v[i].git_sha1, sizeof es.v[i].git_sha1, "%s", files[i].git_sha1);
+	}
+	for (size_t i = 0; i < es.n; i++) {
+		const struct entry *e = &es.v[i];
+		const char *state = "";
+		if (fetch_entry(cache, e, base, quiet, &state))
+			goto out;
+		printf("%s/%s: %s (%lld bytes, %s %.12s...)\n", e->name, e->file, state, (long long)e->size,
+		       e->git_sha1[0] ? "git blob" : "sha256", e->git_sha1[0] ? e->git_sha1 : e->sha256);
+	}
+	if (hf_model_open(dir.buf, &hf))
+		goto out;
+	char *abs = realpath(dir.buf, NULL);
+	sb_reset(&src);
+	add_shell_word(&src, abs ? abs : dir.buf);
+	free(abs);
+	printf("%s: mmdb run --text-model %s\n", spec, src.buf);
+	ret = 0;
+out:
+	hf_model_free(hf);
+	free_entries(&es);
+	sb_release(&name);
+	sb_release(&what);
+	sb_release(&url);
+	sb_release(&listing);
+	sb_release(&src);
+	sb_release(&dir);
+	return ret < 0 ? 1 : ret;
+}
+
 int model_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -492,6 +627,18 @@ int model_fetch(int argc, char **argv, struct mmdb_ctx *ctx)
 				   "resnet50) or give --list");
 	if (list && optind < argc)
 		return usage_error("model fetch: --list takes no names");
+	/* hf:ORG/NAME[@REV] names: each fetched on its own, first */
+	for (int i = optind; i < argc; i++) {
+		if (strncmp(argv[i], "hf:", 3))
+			continue;
+		if ((ret = fetch_hf(ctx->cache_dir, argv[i], base, ctx->quiet)))
+			goto out;
+		memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(*argv));
+		argc--;
+		i--;
+	}
+	if (!list && optind == argc)
+		goto out;
 	if (load_entries(manifest, &es)) {
 		ret = 1;
 		goto out;

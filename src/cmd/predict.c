@@ -5,6 +5,7 @@
  */
 #include "cmds.h"
 #include "../db.h"
+#include "../hfmodel.h"
 #include "../image.h"
 #include "../metrics.h"
 #include "../output.h"
@@ -29,6 +30,8 @@ struct model_info {
 	int modalities, fusion, max_len, image_size, seed_recipe, num_classes;
 	double dropout;
 	char *vocab, *ckpt;
+	char *text_dir;              /* a Hugging Face folder's run: the folder */
+	char text_config_sha256[65]; /* and its config.json's hash then */
 };
 
 static int read_run(struct db *db, int64_t id, struct model_info *mi)
@@ -42,8 +45,8 @@ static int read_run(struct db *db, int64_t id, struct model_info *mi)
 		       "r.image_model, coalesce(r.max_len, 80), coalesce(r.image_size, 224), r.dropout, "
 		       "coalesce(json_extract(r.config, '$.seed_recipe'), 0), "
 		       "coalesce(json_extract(r.config, '$.resize'), 'squash'), "
-		       "(SELECT path FROM vocabs v WHERE v.id = r.vocab_id), r.checkpoint_best, r.best_epoch "
-		       "FROM runs r WHERE r.id = ?1"))
+		       "(SELECT path FROM vocabs v WHERE v.id = r.vocab_id), r.checkpoint_best, r.best_epoch, "
+		       "r.text_model_dir, r.text_config_sha256 FROM runs r WHERE r.id = ?1"))
 		return -1;
 	db_bind_int(st, 1, id);
 	if (db_step(st) != DB_ROW)
@@ -69,6 +72,10 @@ static int read_run(struct db *db, int64_t id, struct model_info *mi)
 	mi->vocab = s ? xstrdup(s) : NULL;
 	s = db_column_text(st, 11);
 	mi->ckpt = s ? xstrdup(s) : NULL;
+	s = db_column_text(st, 13);
+	mi->text_dir = s && (mi->modalities & MT_TEXT) ? xstrdup(s) : NULL;
+	s = db_column_text(st, 14);
+	snprintf(mi->text_config_sha256, sizeof(mi->text_config_sha256), "%s", s ? s : "");
 	if (db_column_type(st, 12) == DB_NULL || !mi->ckpt) {
 		error("run %lld has no best checkpoint yet", (long long)id);
 		goto out;
@@ -280,6 +287,7 @@ int cmd_predict(int argc, char **argv, struct mmdb_ctx *ctx)
 	struct model_info mi = { 0 };
 	struct post_in *posts = NULL;
 	struct tokenizer *tok = NULL;
+	struct hf_model *hf = NULL;
 	mt_model *model = NULL;
 	struct mt_config mc;
 	struct table *t = NULL;
@@ -337,12 +345,25 @@ int cmd_predict(int argc, char **argv, struct mmdb_ctx *ctx)
 		warning("run %lld uses images: without --image the image is blank", (long long)id);
 	if ((mi.modalities & MT_TEXT) && tok_load(&tok, mi.vocab))
 		goto out;
+	/* a folder's run: its shape again, and its casing; the weights are the checkpoint's */
+	if (mi.text_dir) {
+		if (hf_model_open(mi.text_dir, &hf))
+			goto out;
+		if (strcmp(hf->config_sha256, mi.text_config_sha256)) {
+			error("'%s' changed since run %lld was trained (sha256 %.12s..., the run's %.12s...)",
+			      hf->config_path, (long long)id, hf->config_sha256, mi.text_config_sha256);
+			goto out;
+		}
+		tok_set_lowercase(tok, hf->lowercase);
+	}
 	memset(&mc, 0, sizeof(mc));
 	mc.num_classes = C;
 	mc.modalities = mi.modalities;
 	mc.fusion = mi.fusion;
 	mc.text_model = mi.text_model;
-	mc.vocab_size = tok ? tok_vocab_size(tok) : 0;
+	mc.vocab_size = hf ? hf->vocab_size : tok ? tok_vocab_size(tok) : 0;
+	if (hf)
+		mc.text_shape = hf->shape;
 	mc.max_len = mi.max_len;
 	mc.image_model = mi.image_model;
 	mc.image_size = mi.image_size;
@@ -421,8 +442,10 @@ out:
 	results_free_names(names, C);
 	mt_model_free(model);
 	tok_free(tok);
+	hf_model_free(hf);
 	free(mi.vocab);
 	free(mi.ckpt);
+	free(mi.text_dir);
 	free(ids);
 	free(mask);
 	free(pix);

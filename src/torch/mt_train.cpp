@@ -45,7 +45,28 @@ struct mt_model {
 	std::vector<Tensor> trainable;
 	Tensor ce_weight;  // (C) on the device, or undefined
 	Tensor px_mean, px_inv;  // (3) ImageNet mean * 255 and 1 / (std * 255), on the device
+	std::shared_ptr<MtStepHooks> hooks;  // data-parallel training (mt_dist.cpp), or null
 };
+
+std::shared_ptr<MtNet> mt_model_net(mt_model *m)
+{
+	return m->net;
+}
+
+std::vector<Tensor> mt_model_trainable(mt_model *m)
+{
+	return m->trainable;
+}
+
+torch::Device mt_model_device(mt_model *m)
+{
+	return m->device;
+}
+
+void mt_model_set_hooks(mt_model *m, std::shared_ptr<MtStepHooks> h)
+{
+	m->hooks = std::move(h);
+}
 
 #define MT_TRY try {
 #define MT_CATCH(ret) \
@@ -151,7 +172,9 @@ static void build_optimizer(mt_model *m)
 	for (auto &p : m->net->parameters())
 		if (p.requires_grad())
 			m->trainable.push_back(p);
-	const bool fused = c.fused_optimizer > 0 || (c.fused_optimizer == 0 && m->cuda);
+	// Fused on the CPU too: fine-tuning all-MiniLM-L6-v2 (batch 32, 32 tokens,
+	// 1 thread) took 4.2 CPU s for 4 steps against 5.2 with torch::optim::Adam.
+	const bool fused = c.fused_optimizer >= 0;
 	if (fused && (c.optimizer == MT_ADAM || c.optimizer == MT_ADAMW)) {
 		using namespace torch::optim;
 		if (c.optimizer == MT_ADAM)
@@ -375,13 +398,17 @@ extern "C" int mt_train_step_acc(mt_model *m, const struct mt_batch *b, float *l
 	auto in = make_inputs(m, b, true);
 	m->net->train();
 	m->opt->zero_grad();
+	if (m->hooks)
+		m->hooks->before_forward();
 	Tensor logits;
 	{
 		Autocast ac(m->cfg.amp != 0);
 		logits = m->net->forward(in.ids, in.mask, in.x);  // (B, C)
 	}
 	auto l = loss_of(m, logits, in.labels);
-	l.backward();
+	if (m->hooks)
+		m->hooks->before_backward(l);
+	l.backward();  // with hooks: gradients averaged over the ranks when it returns
 	if (m->cfg.grad_clip > 0)
 		torch::nn::utils::clip_grad_norm_(m->trainable, m->cfg.grad_clip);
 	m->opt->step();

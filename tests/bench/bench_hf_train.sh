@@ -39,5 +39,9 @@ done
 	echo "machine: $(nproc) cores, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "  mmdb                      $line_m"
 	echo "  transformers + eager      $line_p"
-	echo "  ratio mmdb/transformers $(awk "BEGIN { printf \"%.3f\", $best_m / $best_p }")"
+	echo "  ratio mmdb/transformers $(awk "BEGIN { printf \"%.3f\", $best_m / $best_p }") (samples/s)"
+	# CPU seconds for the same steps: what load from other work changes least
+	cm=$(echo "$line_m" | sed -n 's/.*, \([0-9.]*\) CPU s,.*/\1/p')
+	cp=$(echo "$line_p" | sed -n 's/.*, \([0-9.]*\) CPU s,.*/\1/p')
+	[ -n "$cm" ] && [ -n "$cp" ] && echo "  ratio transformers/mmdb CPU seconds $(awk "BEGIN { printf \"%.3f\", $cp / $cm }") (the best rounds')"
 } | tee "$out"

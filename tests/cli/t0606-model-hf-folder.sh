@@ -104,9 +104,28 @@ check_eq "text_weights_sha256 is model.safetensors'" "$(q "SELECT text_weights_s
 	"$(sha256sum "$T/good/model.safetensors" | cut -d' ' -f1)"
 check_eq "the folder's vocab was used" "$(q "SELECT v.sha256 FROM runs r JOIN vocabs v ON v.id = r.vocab_id WHERE r.name = 'hf'")" \
 	"$(sha256sum "$T/good/vocab.txt" | cut -d' ' -f1)"
+check_status "predict with the folder's run" 0 "$MMDB" predict --run hf --title "Man bites dog" --format csv
+check_eq "... 6 class probabilities" "$(sed -n 2p "$T/.out" | cut -d, -f5- | tr ',' '\n' | grep -c '^[01]\.[0-9]')" 6
+cp "$T/good/config.json" "$T/config.saved"
+set_json "$T/good" config.json 'j["note"]="edited"'
+check_status "predict refuses a folder whose config.json changed" 1 "$MMDB" predict --run hf --title "x"
+check_match "... naming it" "$(cat "$T/.err")" "good/config.json' changed since run [0-9]+ was trained"
+cp "$T/config.saved" "$T/good/config.json"
 check_status "max_len past the folder's 128 positions is refused" 1 "$MMDB" -q run --modalities text \
 	--text-model "$T/good" --epochs 1 --max-len 200 --limit 16
 check_match "... naming the limit" "$(cat "$T/.err")" "takes at most 128 tokens"
+
+# an interrupted folder run resumes, but not with another config.json
+MMDB_TEST_STOP_AFTER_STEPS=3 "$MMDB" -q run --name cut --modalities text --text-model "$T/good" \
+	--epochs 1 --batch-size 16 --max-len 24 --lr 1e-3 --threads 1 --workers 1 --limit 160 >/dev/null 2>&1
+check_eq "the cut run is interrupted" "$(q "SELECT status FROM runs WHERE name = 'cut'")" interrupted
+cp "$T/good/config.json" "$T/config.saved"
+set_json "$T/good" config.json 'j["note"]="edited"'
+check_status "resuming with another config.json is refused" 1 "$MMDB" -q run --resume cut
+check_match "... naming it" "$(cat "$T/.err")" "good/config.json' is not the config.json run [0-9]+ started with"
+cp "$T/config.saved" "$T/good/config.json"
+check_status "with its own config.json it resumes" 0 "$MMDB" -q run --resume cut
+check_eq "... and completes" "$(q "SELECT status FROM runs WHERE name = 'cut'")" completed
 
 # model list shows a folder in <cache>/models
 mkdir -p "$MMDB_CACHE/models" && cp -r "$T/good" "$MMDB_CACHE/models/tiny-bert"
