@@ -90,7 +90,7 @@ MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(addprefix $(B),$(UNIT_SRCS:.c=))
 
-.PHONY: all test unit cli demo bench deps deps-apt deps-venv clean fuzz check-deps valgrind sancheck install
+.PHONY: all test unit cli demo bench deps deps-apt deps-venv clean fuzz check-deps valgrind sancheck install test-real
 all: $(B)mmdb $(TORCH_SO)
 ifneq ($(B),)
 # In a separate build, the usual names build that build's programs.
@@ -258,6 +258,12 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh tests/bench/run.sh
+
+# The tests too slow for make test (minutes of real fine-tuning on the CPU):
+# t0608, pretrained all-MiniLM-L6-v2 against random weights on the real sample.
+test-real: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)MMDB_TEST_REAL=1 TESTS=t0608 MMDB=$(abspath $(B)mmdb) sh tests/run.sh
 
 clean:
 	rm -f mmdb libmmdb.a libmmdb-torch.so src/migrations.c src/*.o src/*.d src/cmd/*.o src/cmd/*.d \

@@ -286,7 +286,8 @@ struct trial_param {
 };
 /*
  * A trial with its parameters and metric: the trial's recorded metric, else
- * (while its run trains) the run's value so far of the sweep's metric.
+ * (while its run trains) its run's best validation epoch's value of the
+ * sweep's metric (best_val_f1, _accuracy, _f1_macro, _loss).
  */
 struct trial_row {
 	int64_t id, idx, run_id;     /* run_id -1 before a worker claims it */

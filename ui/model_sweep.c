@@ -28,21 +28,22 @@ static int64_t col_int(struct db_stmt *st, int i)
 
 /*
  * A trial's metric: the one recorded for it, else its run's value so far
- * of the sweep's metric (a run_summary column; the names are fixed here so
- * the SQL stays static).
+ * of the sweep's metric (the run's best validation epoch's loss, accuracy,
+ * F1 or macro F1: the metrics 'mmdb sweep create' offers). The joins that
+ * give `e`: TRIAL_RUN_JOIN, after sweep_trials t and sweeps s.
  */
-#define TRIAL_METRIC(t, s) \
-	"coalesce(" t ".metric, (SELECT CASE " s ".metric" \
-	" WHEN 'best_val_f1' THEN rs.best_val_f1 WHEN 'best_val_accuracy' THEN rs.best_val_accuracy" \
-	" WHEN 'best_val_f1_macro' THEN rs.best_val_f1_macro WHEN 'best_val_loss' THEN rs.best_val_loss" \
-	" WHEN 'test_accuracy' THEN rs.test_accuracy WHEN 'test_f1' THEN rs.test_f1" \
-	" WHEN 'test_f1_macro' THEN rs.test_f1_macro WHEN 'test_precision' THEN rs.test_precision" \
-	" WHEN 'test_recall' THEN rs.test_recall END FROM run_summary rs WHERE rs.id = " t ".run_id))"
+#define TRIAL_METRIC \
+	"coalesce(t.metric, CASE s.metric WHEN 'best_val_f1' THEN e.f1" \
+	" WHEN 'best_val_accuracy' THEN e.accuracy WHEN 'best_val_f1_macro' THEN e.f1_macro" \
+	" WHEN 'best_val_loss' THEN e.loss END)"
+#define TRIAL_RUN_JOIN \
+	" LEFT JOIN runs r ON r.id = t.run_id" \
+	" LEFT JOIN epochs e ON e.run_id = r.id AND e.epoch = r.best_epoch AND e.split = 'validate'"
 
 /* Each sweep with its trial counts and its best trial (ties: the lower number). */
 #define SWEEP_COLUMNS \
-	"WITH m AS (SELECT t.sweep_id, t.idx, s.goal, " TRIAL_METRIC("t", "s") " AS m" \
-	"  FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id)," \
+	"WITH m AS (SELECT t.sweep_id, t.idx, s.goal, " TRIAL_METRIC " AS m" \
+	"  FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id" TRIAL_RUN_JOIN ")," \
 	" b AS (SELECT sweep_id, idx, m, row_number() OVER (PARTITION BY sweep_id" \
 	"  ORDER BY CASE goal WHEN 'min' THEN m ELSE -m END, idx) AS rk FROM m WHERE m IS NOT NULL)," \
 	" c AS (SELECT sweep_id, count(*) AS n," \
@@ -162,11 +163,10 @@ int model_sweep_trials(struct db *db, int64_t sweep, const char *goal, struct tr
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	sb_addf(&sql, "SELECT t.id, t.idx, t.run_id, t.status, t.reason, t.worker,"
-		      " (SELECT status FROM runs r WHERE r.id = t.run_id), %s AS m"
-		      " FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.sweep_id = ?"
+	sb_addf(&sql, "SELECT t.id, t.idx, t.run_id, t.status, t.reason, t.worker, r.status, %s AS m"
+		      " FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id%s WHERE t.sweep_id = ?"
 		      " ORDER BY m IS NULL, m %s, t.idx",
-		TRIAL_METRIC("t", "s"), desc ? "DESC" : "ASC");
+		TRIAL_METRIC, TRIAL_RUN_JOIN, desc ? "DESC" : "ASC");
 	rc = db_prepare(db, &st, sql.buf);
 	sb_release(&sql);
 	if (rc)

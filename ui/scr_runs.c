@@ -38,7 +38,7 @@ static const struct {
 };
 
 static const char *const statuses[] = { NULL, "running", "completed", "early_stopped",
-					"failed", "interrupted", "crashed" };
+					"failed", "interrupted", "crashed", "pruned" };
 
 enum { PROMPT_FILTER = 1, PROMPT_TAG, CONFIRM_DELETE };
 

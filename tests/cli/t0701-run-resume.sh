@@ -39,6 +39,21 @@ check_eq "epoch-end resume: same epoch rows" "$(rows edge)" "$whole"
 check_eq "epoch-end resume: same predictions" "$(preds edge)" "$(preds whole)"
 check_eq "same best epoch" "$(q "SELECT count(DISTINCT best_epoch) FROM runs")" 1
 
+# A checkpoint written before train accuracy was counted (train state
+# version 1) still resumes: the interrupted epoch's train accuracy is
+# unknown (NULL), every other row as the uninterrupted run's.
+MMDB_TEST_STOP_AFTER_STEPS=9 "$MMDB" -q run --name old $args >/dev/null 2>&1
+old=$(q "SELECT id FROM runs WHERE name = 'old'")
+check "its checkpoint rewritten as version 1" "$PY" "$MMDB_TOP/tests/torch/ckpt_v1.py" "$MMDB_CACHE/runs/$old/last.ckpt"
+check_status "a version 1 checkpoint resumes" 0 "$MMDB" -q run --resume old
+acc() { q "SELECT group_concat(CASE WHEN accuracy IS NULL THEN 'null' ELSE printf('%.9f', accuracy) END, ' ') FROM (SELECT accuracy FROM epochs e
+	JOIN runs r ON r.id = e.run_id WHERE r.name = '$1' AND split = 'train' ORDER BY epoch)"; }
+set -- $(acc whole)
+check_eq "epoch 2's train accuracy unknown, epochs 1 and 3 as uninterrupted" "$(acc old)" "$1 null $3"
+check_eq "the other rows as uninterrupted" "$(rows old | sed 's/2train:\([^,]*\),[^,]*,/2train:\1,,/')" \
+	"$(rows whole | sed 's/2train:\([^,]*\),[^,]*,/2train:\1,,/')"
+check_eq "and the same predictions" "$(preds old)" "$(preds whole)"
+
 check_status "a finished run cannot be resumed" 1 "$MMDB" run --resume whole
 check_match "saying why" "$(cat "$T/.err")" "finished"
 check_status "--resume takes no other flag" 2 "$MMDB" run --resume cut --lr 1

@@ -56,7 +56,7 @@ keys I
 check_order "TAGS descending, runs without tags still last" "$TAGS COLLATE NOCASE DESC NULLS LAST, s.id"
 
 # The status filter cycles through every status.
-for st in running completed early_stopped failed interrupted crashed; do
+for st in running completed early_stopped failed interrupted crashed pruned; do
 	keys s
 	c=$(rows "SELECT count(*) FROM runs WHERE status = '$st'")
 	check_screen "s: status $st ($c runs)" "mmdb runs  $c of 6 .*status=$st"

@@ -124,6 +124,11 @@ keys w
 check_screen "w past the last sweep: every run" "mmdb runs  $nruns of $nruns  sort"
 keys w x
 check_screen "x clears the sweep filter" "mmdb runs  $nruns of $nruns  sort"
+# The status filter reaches a sweep's pruned runs.
+i=0; while [ $i -lt 9 ] && ! screen | grep -q "status=pruned"; do keys s; sleep 0.1; i=$((i + 1)); done
+check_screen "status filter: pruned" "mmdb runs  $(rows "SELECT count(*) FROM runs WHERE status = 'pruned'") of $nruns .*status=pruned"
+check_screen "the pruned trial's run" "^ +$(rows "SELECT id FROM runs WHERE status = 'pruned'") +pruned +lr-grid-5 "
+keys x
 
 # The text-only run: fusion none, each setting once, train accuracy per epoch.
 last=$(rows "SELECT max(id) FROM runs")
@@ -146,6 +151,17 @@ tm resize-window -t tui -x 80 -y 24
 keys S End Enter 2
 check_screen "80x24: the scatter with its ticks" "1e-05 +0.0001 +0.001"
 check_screen "80x24: the summary" "trials: 7 of 8 done"
+
+# A sweep that minimises (validation loss): the lowest is best, listed first.
+keys q
+check_screen "back to the sweeps at 80x24" "mmdb sweeps "
+"$MMDB" sql --write "INSERT INTO sweeps(id, name, method, metric, goal, trials) VALUES (4, 'loss', 'grid', 'best_val_loss', 'min', 3);
+	INSERT INTO sweep_trials(sweep_id, idx, params, status, metric) VALUES (4, 1, '{\"lr\": 0.001}', 'completed', 0.9),
+	(4, 2, '{\"lr\": 0.01}', 'completed', 0.5), (4, 3, '{\"lr\": 0.1}', 'completed', 0.7)" >/dev/null
+check_screen "a minimised metric: the lowest is best" "^ +4 loss +grid +best_val_loss .* 3/3 +0/0 +0.5000 #2 *$"
+keys Home Enter
+check_screen "its trials, lowest first" "minimise best_val_loss"
+check_eq "order: 2 3 1" "$(screen | sed -n '6,8p' | awk '{print $1}' | tr '\n' ' ')" "2 3 1 "
 
 keys Q
 i=0; while [ ! -s "$T/tui.exit" ] && [ $i -lt $((50 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
