@@ -141,7 +141,7 @@ DIST_FLAGS := -DUSE_C10D_GLOO $(if $(filter 1,$(MMDB_NCCL)),-DUSE_C10D_NCCL -DMM
 	$(if $(filter %/include,$(NCCL_INC)),-isystem $(NCCL_INC)) $(addprefix -isystem ,$(CUDA_INC)))
 ifneq ($(TORCH_CUDA),)
 ifneq ($(MMDB_NCCL),1)
-$(info mmdb: CUDA libtorch without NCCL (nccl.h: $(or $(NCCL_INC),none); cuda.h, crt/ and nv/: $(if $(CUDA_HDRS),found,missing; set CUDA_HOME)): data-parallel CUDA runs need MMDB_DIST_BACKEND=gloo)
+$(info mmdb: CUDA libtorch without NCCL (nccl.h: $(or $(NCCL_INC),none); cuda.h, crt/ and nv/: $(if $(CUDA_HDRS),found,missing; set CUDA_HOME)): data-parallel CUDA runs then need MMDB_DIST_BACKEND=gloo)
 endif
 endif
 $(B)src/torch/mt_dist.o: CXXFLAGS += $(DIST_FLAGS)

@@ -89,6 +89,9 @@ static intrusive_ptr<c10d::ProcessGroup> make_group(mt_dist *d, const std::strin
 		auto be = c10::make_intrusive<c10d::ProcessGroupGloo>(store, d->rank, d->world, o);
 		pg->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
 		pg->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, be);
+		// as torch.distributed's gloo: CUDA tensors too (MMDB_DIST_BACKEND=gloo)
+		if (d->device.is_cuda())
+			pg->setBackend(c10::DeviceType::CUDA, c10d::ProcessGroup::BackendType::GLOO, be);
 		return pg;
 	}
 #ifdef MMDB_WITH_NCCL
