@@ -46,7 +46,7 @@ void db_set_busy_timeout(int ms)
  * sleeps in ever longer steps while newcomers take the lock, and its claim
  * takes hundreds of milliseconds. Sleeps that start at 0.1 ms and double up
  * to 2 ms cut the tail (tests/bench/bench_sweep_claim.sh, 8 workers on 2
- * loaded cores: the slowest claim 80-260 ms against 440-1200 ms; median
+ * loaded cores: the slowest claim 80-520 ms against 440-1260 ms; median
  * and p95 within the noise of each other, both well under 10 ms); a long
  * wait (a training run's epoch transaction) costs a wake-up every 2 ms.
  */

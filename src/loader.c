@@ -35,7 +35,9 @@ struct loader {
 	size_t n;
 	struct loader_opts o;
 	int nbatches;
-	size_t *perm;                /* n: this epoch's order */
+	size_t n_order;              /* posts an epoch visits on this rank */
+	size_t *perm;                /* n_order: this epoch's order (this rank's shard) */
+	size_t *full;                /* n: the whole permutation, when sharded */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work;      /* workers: a slot or a batch became available */
@@ -60,6 +62,20 @@ static uint64_t splitmix64(uint64_t *s)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+size_t loader_shard_size(size_t n, int world)
+{
+	if (world <= 1)
+		return n;
+	return (n + (size_t)world - 1) / (size_t)world;
+}
+
+size_t loader_shard_index(size_t k, size_t n, int rank, int world)
+{
+	if (world <= 1)
+		return k;
+	return (k * (size_t)world + (size_t)rank) % (n ? n : 1);
 }
 
 void loader_permutation(size_t *perm, size_t n, uint64_t seed, int epoch)
@@ -227,7 +243,8 @@ static void fill(struct loader *l, struct slot *s, int bi, struct worker_scratch
 {
 	struct loader_batch *b = &s->b;
 	int B = l->o.batch_size, L = l->o.max_len, S = l->o.image_size, j;
-	size_t start = (size_t)bi * B, cnt = l->n - start < (size_t)B ? l->n - start : (size_t)B;
+	size_t start = (size_t)bi * B;
+	size_t cnt = l->n_order - start < (size_t)B ? l->n_order - start : (size_t)B;
 
 	b->n = (int)cnt;
 	b->index = bi;
@@ -306,6 +323,8 @@ int loader_new(struct loader **out, const struct loader_item *items, size_t n,
 		return error("loader: text input needs a tokenizer");
 	if (S > 0 && !opts->objects_dir)
 		return error("loader: images need the objects directory");
+	if (opts->world > 1 && (opts->rank < 0 || opts->rank >= opts->world))
+		return error("loader: rank %d outside a world of %d", opts->rank, opts->world);
 	l = xcalloc(1, sizeof(*l));
 	l->o = *opts;
 	l->o.objects_dir = opts->objects_dir ? xstrdup(opts->objects_dir) : NULL;
@@ -314,8 +333,12 @@ int loader_new(struct loader **out, const struct loader_item *items, size_t n,
 	l->items = xmalloc(st_mult(n ? n : 1, sizeof(*items)));
 	if (n)
 		memcpy(l->items, items, n * sizeof(*items));
-	l->perm = xmalloc(st_mult(n ? n : 1, sizeof(size_t)));
-	l->nbatches = (int)(opts->drop_last ? n / (size_t)B : (n + (size_t)B - 1) / (size_t)B);
+	l->n_order = loader_shard_size(n, opts->world);
+	l->perm = xmalloc(st_mult(l->n_order ? l->n_order : 1, sizeof(size_t)));
+	if (opts->world > 1)
+		l->full = xmalloc(st_mult(n ? n : 1, sizeof(size_t)));
+	l->nbatches = (int)(opts->drop_last ? l->n_order / (size_t)B :
+			    (l->n_order + (size_t)B - 1) / (size_t)B);
 	l->nslots = opts->workers + (opts->prefetch > 0 ? opts->prefetch : 2 * opts->workers);
 	l->slots = xcalloc((size_t)l->nslots, sizeof(*l->slots));
 	for (i = 0; i < l->nslots; i++) {
@@ -362,7 +385,17 @@ int loader_start_epoch(struct loader *l, int epoch, int skip)
 		pthread_cond_wait(&l->cv_ready, &l->mu);
 	for (i = 0; i < l->nslots; i++)
 		l->slots[i].state = SLOT_FREE;
-	if (l->o.shuffle) {
+	if (l->o.world > 1) {
+		size_t k;
+		if (l->o.shuffle) {
+			loader_permutation(l->full, l->n, l->o.seed, epoch);
+		} else {
+			for (k = 0; k < l->n; k++)
+				l->full[k] = k;
+		}
+		for (k = 0; k < l->n_order; k++)
+			l->perm[k] = l->full[loader_shard_index(k, l->n, l->o.rank, l->o.world)];
+	} else if (l->o.shuffle) {
 		loader_permutation(l->perm, l->n, l->o.seed, epoch);
 	} else {
 		size_t k;
@@ -476,6 +509,7 @@ void loader_free(struct loader *l)
 	free(l->slots);
 	free(l->threads);
 	free(l->perm);
+	free(l->full);
 	free(l->items);
 	free((char *)l->o.objects_dir);
 	free((char *)l->o.prep_dir);

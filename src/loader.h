@@ -42,6 +42,7 @@ struct loader_opts {
 	int shuffle;                 /* 1: seeded shuffle each epoch */
 	int drop_last;               /* 1: skip a final partial batch */
 	uint64_t seed;
+	int rank, world;             /* world > 1: visit only this rank's shard (below) */
 	const struct tokenizer *tok; /* needed when max_len > 0 */
 	const char *objects_dir;     /* <cache>/objects (copied) */
 	const char *prep_dir;        /* <cache>/prep, or NULL for no cache (copied) */
@@ -96,6 +97,19 @@ long loader_image_failures(const struct loader *l);
 void loader_stop(struct loader *l);
 /* Stops and joins the workers, frees everything (NULL is fine). */
 void loader_free(struct loader *l);
+
+/*
+ * Sharding, as PyTorch's DistributedSampler: every rank computes the same
+ * epoch order (the permutation, or list order), pads it to a multiple of
+ * world by repeating it from its start, and takes positions rank, rank +
+ * world, rank + 2*world, ...: disjoint shards of equal size. Batch k of
+ * every rank together hold positions k*B*world .. (k+1)*B*world - 1, the
+ * global batch k of one process with batch B*world.
+ * loader_shard_size: posts a rank visits (ceil(n / world)).
+ * loader_shard_index: the position in the epoch order of a rank's k-th post.
+ */
+size_t loader_shard_size(size_t n, int world);
+size_t loader_shard_index(size_t k, size_t n, int rank, int world);
 
 /* Deterministic permutation of 0..n-1 for (seed, epoch) into perm. */
 void loader_permutation(size_t *perm, size_t n, uint64_t seed, int epoch);

@@ -19,7 +19,8 @@
 #define MT_LIB_NAME "libmmdb-torch.so"
 
 /*
- * Every mt.h function but mt_load, mt_last_error and mt_model_free (kept
+ * Every mt.h function but mt_load, mt_last_error, mt_model_free and
+ * mt_dist_free (kept
  * apart below): X(return type, name, (parameters), (arguments), value
  * returned when the wrapper cannot be loaded).
  */
@@ -38,6 +39,8 @@
 	  size_t report_n), (m, path, part, report, report_n), -1) \
 	X(int, mt_model_save_weights, (mt_model *m, const char *path), (m, path), -1) \
 	X(int, mt_train_step, (mt_model *m, const struct mt_batch *b, float *loss), (m, b, loss), -1) \
+	X(int, mt_train_step_acc, (mt_model *m, const struct mt_batch *b, float *loss, int *correct), \
+	  (m, b, loss, correct), -1) \
 	X(int, mt_eval_batch, (mt_model *m, const struct mt_batch *b, float *probs, float *loss), \
 	  (m, b, probs, loss), -1) \
 	X(int, mt_set_lr, (mt_model *m, double lr), (m, lr), -1) \
@@ -51,7 +54,15 @@
 	X(const char *, mt_preset_name, (int i, int *kind), (i, kind), NULL) \
 	X(int, mt_preset_params, (const char *name, int vocab_size, int64_t *count), \
 	  (name, vocab_size, count), -1) \
-	X(int, mt_preset_get, (const char *name, struct mt_preset_info *out), (name, out), -1)
+	X(int, mt_preset_get, (const char *name, struct mt_preset_info *out), (name, out), -1) \
+	X(int, mt_dist_new, (const struct mt_dist_opts *o, mt_dist **out), (o, out), -1) \
+	X(const char *, mt_dist_backend, (mt_dist *d), (d), NULL) \
+	X(int, mt_dist_attach, (mt_dist *d, mt_model *m, int sync_bn), (d, m, sync_bn), -1) \
+	X(int, mt_dist_allreduce, (mt_dist *d, double *v, size_t n, int op), (d, v, n, op), -1) \
+	X(int, mt_dist_allgather, (mt_dist *d, const void *in, size_t n, void *out), \
+	  (d, in, n, out), -1) \
+	X(int, mt_dist_broadcast, (mt_dist *d, void *buf, size_t n, int root), (d, buf, n, root), -1) \
+	X(int, mt_dist_barrier, (mt_dist *d), (d), -1)
 
 #define MT_FIELD(ret, name, params, args, fail) ret (*name) params;
 
@@ -63,6 +74,7 @@ static struct {
 	void *handle;
 	const char *(*mt_last_error)(void);
 	void (*mt_model_free)(mt_model *m);
+	void (*mt_dist_free)(mt_dist *d);
 	MT_FUNCS(MT_FIELD)
 } lib = { .once = PTHREAD_ONCE_INIT };
 
@@ -120,6 +132,7 @@ static void lib_open(void)
 	}
 	*(void **)&lib.mt_last_error = lib_sym("mt_last_error");
 	*(void **)&lib.mt_model_free = lib_sym("mt_model_free");
+	*(void **)&lib.mt_dist_free = lib_sym("mt_dist_free");
 #define MT_RESOLVE(ret, name, params, args, fail) *(void **)&lib.name = lib_sym(#name);
 	MT_FUNCS(MT_RESOLVE)
 #undef MT_RESOLVE
@@ -143,6 +156,12 @@ void mt_model_free(mt_model *m)
 {
 	if (m && mt_load() == 0)
 		lib.mt_model_free(m);
+}
+
+void mt_dist_free(mt_dist *d)
+{
+	if (d && mt_load() == 0)
+		lib.mt_dist_free(d);
 }
 
 #define MT_STUB(ret, name, params, args, fail) \

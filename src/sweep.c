@@ -122,8 +122,9 @@ void sweep_trial_release(struct sweep_trial *t)
 
 /*
  * 1 when the worker "host:pid" of a running trial is gone: on this host its
- * pid no longer exists (kill(pid, 0)); on another host, nothing has been
- * heard of it (its run's heartbeat, or else the claim) for stale_seconds.
+ * pid no longer exists (kill(pid, 0)), or nothing has been heard of it (its
+ * run's heartbeat, or else the claim) for 4 x stale_seconds (a pid reused
+ * by another process); on another host, nothing heard for stale_seconds.
  */
 static int worker_gone(const char *worker, double last_heard, double stale_seconds)
 {
@@ -142,7 +143,10 @@ static int worker_gone(const char *worker, double last_heard, double stale_secon
 		return 1;
 	if (pid == (long)getpid())
 		return 0;
-	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+		return 1;
+	/* Alive, but silent for far longer than a heartbeat: the pid was reused. */
+	return last_heard > 0 && wall_now() - last_heard > 4 * stale_seconds;
 }
 
 /* Marks crashed the running trials of the sweep whose worker is gone. */

@@ -67,6 +67,9 @@ struct trainer {
 	int64_t nan_at_step;          /* test hook */
 	long step_sleep_ms;           /* test hook: a slower run, to be killed mid-epoch */
 	float *class_weights;
+	int writer;                   /* records the run: rank 0 (of 1 or more) */
+	float *shard_probs;           /* a rank's share of an evaluation */
+	char device[32];              /* cuda:LOCAL_RANK for a rank on CUDA */
 };
 
 static char *keep(struct split_data *sd, const char *s)
@@ -189,7 +192,7 @@ static double run_seconds(const struct trainer *T)
 static void heartbeat(struct trainer *T)
 {
 	double t = now_seconds();
-	if (t - T->last_heartbeat < HEARTBEAT_SECONDS)
+	if (!T->writer || t - T->last_heartbeat < HEARTBEAT_SECONDS)
 		return;
 	T->last_heartbeat = t;
 	tdb_heartbeat(T->db, T->run_id, T->progress); /* a failure here is not fatal */
@@ -244,8 +247,8 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	struct progress *pg;
 	double loss_sum = 0, weight_sum = 0, t0 = now_seconds();
 	int C = T->C, B = T->cfg->batch_size, rc, ret = -1;
-	float *pad_probs = NULL;
-	size_t i;
+	float *pad_probs = NULL, *dst;
+	size_t i, n_local = loader_shard_size(sd->n, T->cfg->world_size);
 
 	if (!r->probs) {
 		r->probs = xmalloc(st_mult(st_mult(sd->n ? sd->n : 1, C), sizeof(float)));
@@ -258,12 +261,20 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 		r->labels[i] = sd->items[i].label;
 		r->post_ids[i] = sd->items[i].post_id;
 	}
+	/* A rank evaluates its shard (list order, strided: loader.h) into
+	 * shard_probs; the shards are gathered into list order below. */
+	dst = r->probs;
+	if (T->cfg->dist) {
+		free(T->shard_probs);
+		T->shard_probs = xmalloc(st_mult(st_mult(n_local ? n_local : 1, C), sizeof(float)));
+		dst = T->shard_probs;
+	}
 	pg = progress_start(what, (uint64_t)loader_batches(ld), "batches", T->cfg->quiet);
 	loader_start_epoch(ld, 0, 0);
 	while ((rc = loader_next(ld, &b)) == 1) {
 		struct mt_batch mb;
-		/* List order: batch b holds posts items[0] .. items[0] + n - 1. */
-		float *out = r->probs + b->items[0] * (size_t)C;
+		/* Order of the (shard's) list: batch b holds its posts b->index * B ... */
+		float *out = dst + (size_t)b->index * B * (size_t)C;
 		int n = b->n;
 
 		if (n < B) {
@@ -284,13 +295,20 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 		progress_update(pg, (uint64_t)b->index + 1);
 		loader_release(ld, b);
 		heartbeat(T);
-		if (interrupt_flag) {
+		/* ranks stop together, at a train step (train_epoch) */
+		if (interrupt_flag && !T->cfg->dist) {
 			ret = 1;
 			goto out;
 		}
 	}
 	if (rc < 0)
 		goto out;
+	if (T->cfg->dist && td_gather_probs(T->cfg, dst, n_local, sd->n, C, r->probs)) {
+		char who[512];
+		td_blame(T->cfg, who, sizeof(who));
+		error("evaluating %s: %s: %s", sd->name, who, mt_last_error());
+		goto out;
+	}
 	for (i = 0; i < sd->n; i++) {
 		int y = r->labels[i];
 		double w = T->class_weights ? T->class_weights[y] : 1.0, p = r->probs[i * C + y];
@@ -339,11 +357,26 @@ static double step_lr(const struct trainer *T, int64_t steps_per_epoch)
 	return lr;
 }
 
+/* Rank 0 alone writes checkpoints (every rank holds the same state). */
 static int save_checkpoint(struct trainer *T, const char *path)
 {
+	if (!T->writer)
+		return 0;
 	if (mt_checkpoint_save(T->model, path, &T->st, sizeof(T->st)))
 		return error("cannot save checkpoint %s", mt_last_error());
 	return 0;
+}
+
+/* The run's status 'failed': rank 0 records it; another rank only when
+ * rank 0's process is gone and the row still says 'running'. */
+static void record_failure(struct trainer *T, const char *reason)
+{
+	if (!T->run_id)
+		return;
+	if (T->writer)
+		tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
+	else if (td_reporter(T->cfg))
+		tdb_fail_running(T->db, T->run_id, reason, run_seconds(T));
 }
 
 /*
@@ -356,7 +389,8 @@ static int train_epoch(struct trainer *T)
 	struct loader *ld = T->ld[0];
 	struct loader_batch *b;
 	struct progress *pg;
-	char label[64], note[128], reason[256];
+	char label[64], note[128], reason[1024];
+	double sums[4];
 	int64_t per_epoch = loader_batches(ld);
 	double t0 = now_seconds(), w0 = loader_wait_seconds(ld), last_note = 0, lr_set = -1;
 	int rc;
@@ -367,28 +401,37 @@ static int train_epoch(struct trainer *T)
 	while ((rc = loader_next(ld, &b)) == 1) {
 		struct mt_batch mb;
 		float loss = 0;
+		int correct = 0;
 		double lr = step_lr(T, per_epoch), t;
 
 		if (lr != lr_set && mt_set_lr(T->model, lr) == 0)
 			lr_set = lr;
 		T->st.last_lr = lr;
 		to_mt_batch(T, b, &mb);
-		if (mt_train_step(T->model, &mb, &loss)) {
-			snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s",
-				 T->st.epoch, T->st.step + 1, mt_last_error());
-			loader_release(ld, b);
-			goto failed;
-		}
+		if (mt_train_step_acc(T->model, &mb, &loss, &correct))
+			goto step_failed;
 		if (T->nan_at_step && T->st.global_step + 1 == T->nan_at_step)
 			loss = NAN;
-		if (isnan(loss) || isinf(loss)) {
+		/* Over the ranks: the global batch's loss and posts, and whether any
+		 * rank was asked to stop (so that all stop at the same step). */
+		sums[0] = (double)loss * b->n;
+		sums[1] = b->n;
+		sums[2] = interrupt_flag;
+		sums[3] = correct;
+		if (td_sum(cfg, sums, 4))
+			goto step_failed;
+		if (sums[2] > 0)
+			interrupt_flag = 1;
+		if (isnan(sums[0]) || isinf(sums[0])) {
 			snprintf(reason, sizeof(reason), "loss is %s at epoch %d step %d",
-				 isnan(loss) ? "NaN" : "infinite", T->st.epoch, T->st.step + 1);
+				 isnan(sums[0]) ? "NaN" : "infinite", T->st.epoch, T->st.step + 1);
 			loader_release(ld, b);
 			goto failed;
 		}
-		T->st.loss_sum += (double)loss * b->n;
-		T->st.samples += b->n;
+		T->st.loss_sum += sums[0];
+		if (T->st.correct >= 0)
+			T->st.correct += (int64_t)sums[3];
+		T->st.samples += (int64_t)sums[1];
 		T->st.step++;
 		T->st.global_step++;
 		loader_release(ld, b);
@@ -422,12 +465,23 @@ static int train_epoch(struct trainer *T)
 		goto failed_quiet;
 	}
 	return interrupt_flag ? 1 : 0;
+step_failed:
+	if (cfg->dist) {
+		char who[512];
+		td_blame(cfg, who, sizeof(who));
+		snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s: %s",
+			 T->st.epoch, T->st.step + 1, who, mt_last_error());
+	} else {
+		snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s",
+			 T->st.epoch, T->st.step + 1, mt_last_error());
+	}
+	loader_release(ld, b);
 failed:
 	T->st.seconds += now_seconds() - t0;
 	progress_done(pg);
 	error("run %lld: %s", (long long)T->run_id, reason);
 failed_quiet:
-	tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
+	record_failure(T, reason);
 	return -1;
 }
 
@@ -463,11 +517,11 @@ static int after_validation(struct trainer *T, double val_loss)
 static void print_epoch(const struct trainer *T, const struct train_figures *tf,
 			const struct eval_result *v)
 {
-	if (T->cfg->quiet)
+	if (T->cfg->quiet || !T->writer)
 		return;
-	fprintf(stderr, "epoch %d/%d: train loss %.4f (%.0f samples/s, loader wait %.1f%%), "
+	fprintf(stderr, "epoch %d/%d: train loss %.4f accuracy %.4f (%.0f samples/s, loader wait %.1f%%), "
 			"validate loss %.4f accuracy %.4f f1 %.4f, lr %.3g%s\n",
-		T->st.epoch, T->cfg->epochs, tf->loss, tf->samples_per_s, 100 * tf->wait_share,
+		T->st.epoch, T->cfg->epochs, tf->loss, tf->accuracy, tf->samples_per_s, 100 * tf->wait_share,
 		v->loss, v->m.accuracy, v->m.f1_weighted, tf->lr,
 		T->st.best_epoch == T->st.epoch ? "  *best" : "");
 }
@@ -503,6 +557,8 @@ static int make_loaders(struct trainer *T, const char *cache_dir)
 	o.workers = cfg->workers;
 	o.prefetch = cfg->workers;
 	o.seed = cfg->seed;
+	o.rank = cfg->rank;
+	o.world = cfg->world_size;
 	o.tok = T->tok;
 	o.objects_dir = objects;
 	o.prep_dir = cfg->prep_cache ? prep : NULL;
@@ -511,7 +567,8 @@ static int make_loaders(struct trainer *T, const char *cache_dir)
 		/* Training sees only full batches (a last batch of one post would break
 		 * batch norm; on CUDA every new shape costs kernel selection); the
 		 * evaluation pads its last batch to the same shape instead. */
-		o.drop_last = i == 0 && T->split[0].n >= (size_t)cfg->batch_size;
+		o.drop_last = i == 0 &&
+			loader_shard_size(T->split[0].n, cfg->world_size) >= (size_t)cfg->batch_size;
 		if (!T->split[i].n)
 			continue;
 		if (loader_new(&T->ld[i], T->split[i].items, T->split[i].n, &o))
@@ -549,6 +606,8 @@ static int make_model(struct trainer *T)
 	mc.device = cfg->device;
 	mc.amp = cfg->amp;
 	mc.seed = cfg->seed;
+	mc.text_dropout_set = cfg->text_dropout_set;
+	mc.text_dropout = (float)cfg->text_dropout;
 	if (mt_manual_seed(cfg->seed) || mt_model_new(&mc, &T->model))
 		return error("cannot build the model: %s", mt_last_error());
 	if (cfg->text_weights && (cfg->modalities & MT_TEXT) &&
@@ -618,6 +677,7 @@ static void fresh_state(struct trainer *T)
 	T->st.magic = TRAIN_STATE_MAGIC;
 	T->st.version = TRAIN_STATE_VERSION;
 	T->st.epoch = 1;
+	T->st.world_size = T->cfg->world_size;
 	T->st.lr = T->cfg->lr;
 	T->st.plateau_best = T->st.es_best = T->st.best_val_loss = INFINITY;
 }
@@ -634,13 +694,35 @@ static int load_last(struct trainer *T)
 	}
 	if (mt_checkpoint_load(T->model, T->last_path, &extra, &len))
 		return error("cannot load checkpoint '%s': %s", T->last_path, mt_last_error());
-	if (len != sizeof(T->st) || ((struct train_state *)extra)->magic != TRAIN_STATE_MAGIC ||
-	    ((struct train_state *)extra)->version != TRAIN_STATE_VERSION) {
+	if (train_state_decode(extra, len, &T->st)) {
 		free(extra);
 		return error("checkpoint '%s' was not written by this mmdb", T->last_path);
 	}
-	memcpy(&T->st, extra, sizeof(T->st));
 	free(extra);
+	td_resize_world(T->cfg, &T->st, T->run_id, T->writer && !T->cfg->quiet);
+	return 0;
+}
+
+int train_state_decode(const void *blob, size_t len, struct train_state *out)
+{
+	struct train_state st;
+	if (!blob || len < 2 * sizeof(uint32_t))
+		return -1;
+	memset(&st, 0, sizeof(st));
+	memcpy(&st, blob, 2 * sizeof(uint32_t));
+	if (st.magic != TRAIN_STATE_MAGIC)
+		return -1;
+	if (st.version == TRAIN_STATE_VERSION && len == sizeof(st)) {
+		memcpy(&st, blob, sizeof(st));
+	} else if (st.version == 1 && len == TRAIN_STATE_V1_SIZE) {
+		memcpy(&st, blob, TRAIN_STATE_V1_SIZE);
+		/* The steps already taken this epoch were not counted. */
+		st.correct = st.step > 0 ? -1 : 0;
+		st.version = TRAIN_STATE_VERSION;
+	} else {
+		return -1;
+	}
+	*out = st;
 	return 0;
 }
 
@@ -659,6 +741,8 @@ static int run_loop(struct trainer *T)
 		if (rc == 1)
 			goto interrupted;
 		tf.loss = T->st.samples ? T->st.loss_sum / (double)T->st.samples : NAN;
+		tf.accuracy = T->st.samples && T->st.correct >= 0 ?
+			      (double)T->st.correct / (double)T->st.samples : NAN;
 		tf.seconds = T->st.seconds;
 		tf.samples = T->st.samples;
 		tf.samples_per_s = T->st.seconds > 0 ? (double)T->st.samples / T->st.seconds : NAN;
@@ -688,7 +772,7 @@ static int run_loop(struct trainer *T)
 		if (after_validation(T, val.loss))
 			T->st.early_stopped = 1;
 		why = "cannot write the epoch's rows to the database";
-		if (tdb_write_epoch(T->db, T->run_id, T->st.epoch, &tf, &val, T->st.best_epoch,
+		if (T->writer && tdb_write_epoch(T->db, T->run_id, T->st.epoch, &tf, &val, T->st.best_epoch,
 				    (double)T->st.epoch / cfg->epochs, run_seconds(T)))
 			goto fail_status;
 		print_epoch(T, &tf, &val);
@@ -713,7 +797,7 @@ static int run_loop(struct trainer *T)
 			T->st.epoch++;
 		T->st.step = 0;
 		T->st.loss_sum = T->st.seconds = T->st.wait = 0;
-		T->st.samples = 0;
+		T->st.samples = T->st.correct = 0;
 		T->st.run_seconds = run_seconds(T);
 		T->t_session = now_seconds();
 		why = "cannot save the last checkpoint";
@@ -731,6 +815,12 @@ static int run_loop(struct trainer *T)
 		void *extra = NULL;
 		size_t len = 0;
 		why = "cannot load the best checkpoint";
+		/* every rank reads the file rank 0 wrote (a shared cache) */
+		if (!td_agree(cfg, 1)) {
+			error("run %lld: the ranks did not reach the test together: %s",
+			      (long long)T->run_id, mt_last_error());
+			goto fail_status;
+		}
 		if (mt_checkpoint_load(T->model, T->best_path, &extra, &len)) {
 			error("cannot load checkpoint '%s': %s", T->best_path, mt_last_error());
 			goto fail_status;
@@ -752,10 +842,12 @@ static int run_loop(struct trainer *T)
 	}
 	status = T->st.early_stopped ? "early_stopped" : "completed";
 	why = "cannot write test rows and predictions to the database";
-	if (tdb_write_final(T->db, T->run_id, T->st.best_epoch, have_best_val ? &best_val : &val,
+	if (T->writer && tdb_write_final(T->db, T->run_id, T->st.best_epoch, have_best_val ? &best_val : &val,
 			    T->split[2].n ? &test : NULL, status, run_seconds(T)))
 		goto fail_status;
-	if (T->split[2].n)
+	if (!T->writer)
+		;
+	else if (T->split[2].n)
 		printf("run %lld %s: best epoch %d, test accuracy %.4f, f1 %.4f (weighted), "
 		       "%.4f (macro)\n", (long long)T->run_id, status, T->st.best_epoch,
 		       test.m.accuracy, test.m.f1_weighted, test.m.f1_macro);
@@ -768,6 +860,10 @@ static int run_loop(struct trainer *T)
 interrupted:
 	T->st.run_seconds = run_seconds(T);
 	T->t_session = now_seconds();
+	if (!T->writer) {
+		ret = 1;
+		goto out;
+	}
 	if (save_checkpoint(T, T->last_path) == 0)
 		tdb_set_status(T->db, T->run_id, "interrupted", "interrupted by a signal; resume with "
 			       "'mmdb run --resume'", T->st.run_seconds);
@@ -780,7 +876,7 @@ interrupted:
 	ret = 1;
 	goto out;
 fail_status:
-	tdb_set_status(T->db, T->run_id, "failed", why, run_seconds(T));
+	record_failure(T, why);
 out:
 	best_val.labels = NULL;
 	best_val.post_ids = NULL;
@@ -882,12 +978,17 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	struct strbuf json = STRBUF_INIT;
 	char *vocab_path = NULL;
 	int64_t vocab_id = 0;
-	int counts[3], i, ret = -1;
+	int counts[3], i, ret = -1, ok;
 	const char *s, *why = "setup failed";
 
 	memset(&T, 0, sizeof(T));
 	T.db = db;
 	T.cfg = cfg;
+	if (cfg->world_size < 1)
+		cfg->world_size = 1;
+	T.writer = cfg->rank == 0;
+	if (!T.writer)
+		cfg->quiet = 1;  /* rank 0 shows the progress */
 	T.C = cfg->num_classes;
 	T.t_session = now_seconds();
 	if ((s = getenv("MMDB_TEST_NAN_AT_STEP")) && *s)
@@ -902,7 +1003,7 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		error("%s", mt_last_error());
 		goto out;
 	}
-	if (resume_id && check_resumable(&T, resume_id))
+	if (resume_id && !td_agree(cfg, !T.writer || check_resumable(&T, resume_id) == 0))
 		goto out;
 	if (resume_id && T.hf && check_same_folder(&T, resume_id))
 		goto out;
@@ -913,6 +1014,11 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		error("--device %s: CUDA is not available in this build or machine", cfg->device);
 		goto out;
 	}
+	if (cfg->dist && !strncmp(cfg->device, "cuda", 4)) {
+		/* a rank on CUDA: the GPU of its LOCAL_RANK */
+		snprintf(T.device, sizeof(T.device), "cuda:%d", cfg->local_rank);
+		cfg->device = T.device;
+	}
 	if (cfg->threads > 0 && mt_set_num_threads(cfg->threads)) {
 		error("--threads %d: %s", cfg->threads, mt_last_error());
 		goto out;
@@ -921,8 +1027,19 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		warning("--amp has an effect on CUDA only");
 
 	if (cfg->modalities & MT_TEXT) {
-		if (resolve_vocab(&T, cache_dir, resume_id, &vocab_path, &vocab_id))
-			goto out;
+		/* Rank 0 first: it may register or build the vocab the others read. */
+		if (T.writer) {
+			ok = resolve_vocab(&T, cache_dir, resume_id, &vocab_path, &vocab_id) == 0;
+			if (!td_agree(cfg, ok) || !ok)
+				goto out;
+		} else {
+			if (!td_agree(cfg, 1))
+				goto out;
+			if (!resume_id && cfg->vocab)
+				vocab_path = xstrdup(cfg->vocab);
+			else if (resolve_vocab(&T, cache_dir, resume_id, &vocab_path, &vocab_id))
+				goto out;
+		}
 		if (tok_load(&T.tok, vocab_path))
 			goto out;
 		cfg->vocab = vocab_path;
@@ -955,42 +1072,68 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 		goto out;
 	}
 
+	/* Rank 0 alone creates (or reopens) the runs row; the others learn its id. */
+	ok = 1;
 	if (resume_id) {
 		T.run_id = resume_id;
-		if (tdb_resume_run(db, resume_id))
-			goto out;
-	} else {
+		if (T.writer && tdb_resume_run(db, resume_id))
+			ok = 0;
+	} else if (T.writer) {
 		run_config_json(cfg, &json);
 		json.buf[--json.len] = 0; /* drop the closing brace: append argv */
 		sb_addf(&json, ", \"argv\": %s}", argv_json);
 		if (tdb_create_run(db, cfg, json.buf, vocab_id, counts, mt_torch_version(), &T.run_id))
-			goto out;
+			ok = 0;
 	}
+	if (ok && T.writer && (cfg->dist || resume_id) &&
+	    tdb_set_dist(db, T.run_id, cfg->world_size, cfg->dist ? mt_dist_backend(cfg->dist) : NULL))
+		ok = 0;
+	if (!td_agree(cfg, ok) || !ok || td_broadcast(cfg, &T.run_id, sizeof(T.run_id)))
+		goto out;
 	*run_id = T.run_id;
 	snprintf(T.dir, sizeof(T.dir), "%s/runs/%lld", cache_dir, (long long)T.run_id);
 	snprintf(T.best_path, sizeof(T.best_path), "%s/best.ckpt", T.dir);
 	snprintf(T.last_path, sizeof(T.last_path), "%s/last.ckpt", T.dir);
 	why = "cannot create the checkpoint directory";
-	if (mkdir_p(T.dir, 0755) || tdb_set_checkpoints(db, T.run_id, T.best_path, T.last_path))
+	if (T.writer && (mkdir_p(T.dir, 0755) ||
+			 tdb_set_checkpoints(db, T.run_id, T.best_path, T.last_path)))
 		goto fail_status;
-	clean_checkpoint_tmp(T.dir);
-	if (!cfg->quiet)
+	if (T.writer)
+		clean_checkpoint_tmp(T.dir);
+	if (!cfg->quiet && cfg->dist)
+		fprintf(stderr, "run %lld: %s on %d train, %d validate, %d test posts (%d ranks over %s, "
+				"global batch %d, %s, %d workers each)\n", (long long)T.run_id,
+			resume_id ? "resuming" : "training", counts[0], counts[1], counts[2],
+			cfg->world_size, mt_dist_backend(cfg->dist), cfg->batch_size * cfg->world_size,
+			cfg->device, cfg->workers);
+	else if (!cfg->quiet)
 		fprintf(stderr, "run %lld: %s on %d train, %d validate, %d test posts (%s, %d workers)\n",
 			(long long)T.run_id, resume_id ? "resuming" : "training", counts[0], counts[1],
 			counts[2], cfg->device, cfg->workers);
 
 	why = "cannot build the model (see the run's output)";
-	if (make_model(&T))
-		goto fail_status;
-	why = "cannot start the data loader";
-	if (make_loaders(&T, cache_dir))
-		goto fail_status;
-	why = "cannot load the last checkpoint";
-	if (resume_id) {
-		if (load_last(&T))
-			goto fail_status;
-	} else {
+	ok = make_model(&T) == 0;
+	if (ok) {
+		why = "cannot start the data loader";
+		ok = make_loaders(&T, cache_dir) == 0;
+	}
+	if (ok && resume_id) {
+		why = "cannot load the last checkpoint";
+		ok = load_last(&T) == 0;
+	} else if (ok) {
 		fresh_state(&T);
+	}
+	if (ok && cfg->dist) {
+		/* Replicas start from rank 0's weights; dropout draws differ per rank. */
+		why = "cannot make the model a replica of rank 0's";
+		if (mt_dist_attach(cfg->dist, T.model, cfg->sync_bn) ||
+		    mt_manual_seed(cfg->seed + 7919 * (uint64_t)cfg->rank + (uint64_t)T.st.global_step))
+			ok = !error("%s: %s", why, mt_last_error());
+	}
+	if (!td_agree(cfg, ok)) {
+		if (ok)
+			why = "another rank failed to set up";
+		goto fail_status;
 	}
 	T.t_session = now_seconds();
 	T.last_heartbeat = T.t_session;
@@ -1006,7 +1149,7 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	goto out;
 
 fail_status:
-	tdb_set_status(db, T.run_id, "failed", why, run_seconds(&T));
+	record_failure(&T, why);
 	ret = -1;
 out:
 	for (i = 0; i < 3; i++) {
@@ -1016,12 +1159,15 @@ out:
 	mt_model_free(T.model);
 	tok_free(T.tok);
 	free(T.class_weights);
+	free(T.shard_probs);
 	sb_release(&json);
 	if (ret != 0 && !T.run_id)
 		ret = -1;
 	/* cfg->vocab pointed into vocab_path, the folder's strings into T.hf:
 	 * the caller is done with cfg. */
 	cfg->vocab = NULL;
+	if (cfg->device == T.device)
+		cfg->device = "auto";
 	free(vocab_path);
 	if (T.hf) {
 		if (cfg->text_weights == T.hf->weights_path)

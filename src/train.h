@@ -81,6 +81,16 @@ struct run_config {
 	const char *text_config_sha256, *text_weights_sha256;
 	/* Test hook: raise the interrupt flag after this many train steps (0 = off). */
 	long stop_after_steps;
+	int sync_bn;                  /* --sync-bn: BatchNorm over the global batch */
+	int nproc;                    /* --nproc: local ranks mmdb run starts (not a setting) */
+	int text_dropout_set;         /* --text-dropout given */
+	double text_dropout;          /* BERT's own dropout (0.1 unless set) */
+	/* Data-parallel runs (not settings: where this process stands). With
+	 * dist NULL the run is one process (rank 0 of 1). --batch-size is per
+	 * rank: a step sees batch_size * world_size posts. */
+	struct mt_dist *dist;
+	int rank, world_size, local_rank;
+	struct dist_peer *peers;      /* world_size: every rank's process */
 	/* A sweep's trial (mmdb sweep run): the runs row links to both; 0 = none. */
 	int64_t sweep_id, trial_id;
 	/*

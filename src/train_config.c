@@ -158,8 +158,13 @@ void run_config_json(const struct run_config *c, struct strbuf *sb)
 	sb_addf(sb, ", \"amp\": %s, \"threads\": %d, \"workers\": %d", c->amp ? "true" : "false",
 		c->threads, c->workers);
 	json_key_str(sb, "missing_image", c->missing_image == MISSING_BLANK ? "blank" : "skip");
-	sb_addf(sb, ", \"limit\": %d, \"prep_cache\": %s}", c->limit,
+	sb_addf(sb, ", \"limit\": %d, \"prep_cache\": %s", c->limit,
 		c->prep_cache ? "true" : "false");
+	sb_addf(sb, ", \"text_dropout\": %.17g, \"sync_bn\": %s, \"world_size\": %d",
+		c->text_dropout_set ? c->text_dropout : 0.1, c->sync_bn ? "true" : "false",
+		c->world_size > 0 ? c->world_size : 1);
+	sb_addf(sb, ", \"global_batch_size\": %d}",
+		c->batch_size * (c->world_size > 0 ? c->world_size : 1));
 }
 
 int run_lookup(struct db *db, const char *spec, int64_t *id)

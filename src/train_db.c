@@ -293,8 +293,8 @@ int tdb_write_epoch(struct db *db, int64_t id, int epoch, const struct train_fig
 		return -1;
 	if (db_prepare(db, &st,
 		       "INSERT OR REPLACE INTO epochs (run_id, epoch, split, loss, lr, seconds, "
-		       "samples_per_s, loader_wait, samples) VALUES (?1, ?2, 'train', ?3, ?4, ?5, ?6, "
-		       "?7, ?8)"))
+		       "samples_per_s, loader_wait, samples, accuracy) VALUES (?1, ?2, 'train', ?3, ?4, "
+		       "?5, ?6, ?7, ?8, ?9)"))
 		goto fail;
 	db_bind_int(st, 1, id);
 	db_bind_int(st, 2, epoch);
@@ -304,6 +304,7 @@ int tdb_write_epoch(struct db *db, int64_t id, int epoch, const struct train_fig
 	bind_double_or_null(st, 6, tf->samples_per_s);
 	bind_double_or_null(st, 7, tf->wait_share);
 	db_bind_int(st, 8, tf->samples);
+	bind_double_or_null(st, 9, tf->accuracy);
 	if (db_step(st) < 0)
 		goto fail;
 	db_finalize(st);
@@ -398,16 +399,19 @@ fail:
 	return -1;
 }
 
-int tdb_set_status(struct db *db, int64_t id, const char *status, const char *reason,
-		   double run_seconds)
+static int set_status(struct db *db, int64_t id, const char *status, const char *reason,
+		      double run_seconds, int only_running)
 {
 	struct db_stmt *st = NULL;
 	char now[32];
 	int ret = -1;
 
 	iso8601_now(now, sizeof(now));
-	if (db_prepare(db, &st, "UPDATE runs SET status = ?2, reason = ?3, finished_at = ?4, "
-				"seconds = ?5, pid = NULL WHERE id = ?1"))
+	if (db_prepare(db, &st, only_running ?
+		       "UPDATE runs SET status = ?2, reason = ?3, finished_at = ?4, seconds = ?5, "
+		       "pid = NULL WHERE id = ?1 AND status = 'running'" :
+		       "UPDATE runs SET status = ?2, reason = ?3, finished_at = ?4, "
+		       "seconds = ?5, pid = NULL WHERE id = ?1"))
 		return -1;
 	db_bind_int(st, 1, id);
 	db_bind_text(st, 2, status, -1);
@@ -423,4 +427,30 @@ int tdb_set_status(struct db *db, int64_t id, const char *status, const char *re
 		      db_errmsg(db), db_path(db));
 	db_finalize(st);
 	return ret;
+}
+
+int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend)
+{
+	struct db_stmt *st = NULL;
+	int ret = -1;
+	if (db_prepare(db, &st, "UPDATE runs SET world_size = ?2, backend = ?3 WHERE id = ?1"))
+		return -1;
+	db_bind_int(st, 1, id);
+	db_bind_int(st, 2, world_size);
+	db_bind_text(st, 3, backend, -1);
+	if (db_step(st) >= 0)
+		ret = 0;
+	db_finalize(st);
+	return ret;
+}
+
+int tdb_set_status(struct db *db, int64_t id, const char *status, const char *reason,
+		   double run_seconds)
+{
+	return set_status(db, id, status, reason, run_seconds, 0);
+}
+
+int tdb_fail_running(struct db *db, int64_t id, const char *reason, double run_seconds)
+{
+	return set_status(db, id, "failed", reason, run_seconds, 1);
 }

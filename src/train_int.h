@@ -7,12 +7,13 @@
 #include "metrics.h"
 #include "train.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The C side of a checkpoint (mt_checkpoint_save's extra blob): where the
  * run stands, so --resume continues exactly. Fixed layout, versioned. */
 #define TRAIN_STATE_MAGIC 0x6d6d6462u /* "mmdb" */
-#define TRAIN_STATE_VERSION 1
+#define TRAIN_STATE_VERSION 2
 struct train_state {
 	uint32_t magic, version;
 	int32_t epoch;           /* epoch in progress (1-based) */
@@ -27,14 +28,27 @@ struct train_state {
 	double es_best;
 	double best_val_loss;    /* best checkpoint */
 	int32_t best_epoch;
-	int32_t pad;
+	int32_t world_size;      /* ranks that trained it (0 in older checkpoints: 1) */
 	/* The epoch in progress, for an exact resume mid-epoch. */
 	double loss_sum;         /* sum of batch loss x batch size */
 	int64_t samples;
 	double seconds, wait;    /* train-loop wall time and loader wait so far */
 	double run_seconds;      /* whole run, across resumes */
 	double last_lr;          /* the lr of the latest step (the epoch row's) */
+	/* Version 2 appends: */
+	int64_t correct;         /* train posts classified right so far in the epoch;
+	                          * -1: unknown (resumed mid-epoch from version 1) */
 };
+/* Version 1 ended before `correct`. */
+#define TRAIN_STATE_V1_SIZE offsetof(struct train_state, correct)
+
+/*
+ * Reads a checkpoint's state blob (len bytes) into *out: this version's, or
+ * version 1's (written before train accuracy was counted: `correct` becomes
+ * -1 mid-epoch, 0 at an epoch's start). Returns 0, or -1 when the blob is
+ * not a train_state (no message printed).
+ */
+int train_state_decode(const void *blob, size_t len, struct train_state *out);
 
 /* One evaluated split: probabilities of every post and the metrics. */
 struct eval_result {
@@ -49,11 +63,41 @@ struct eval_result {
 
 /* One epoch's train figures. */
 struct train_figures {
-	double loss, seconds, samples_per_s, wait_share, lr;
+	double loss, accuracy, seconds, samples_per_s, wait_share, lr;   /* accuracy NaN: unknown */
 	int64_t samples;
 };
 
+/* train_dist.c: collectives of a data-parallel run; with cfg->dist NULL
+ * each is what one process would do (no communication). They return 0, or
+ * -1 with mt_last_error() saying why (a peer gone, a timeout). */
+int td_sum(const struct run_config *cfg, double *v, size_t n);
+int td_broadcast(const struct run_config *cfg, void *buf, size_t n);
+/* 1 when ok is nonzero on every rank, else 0 (also when the collective fails). */
+int td_agree(const struct run_config *cfg, int ok);
+/* Every rank's shard of an evaluation (n_local*C floats each, in shard
+ * order, see loader_shard_index) into probs (n*C floats, list order). */
+int td_gather_probs(const struct run_config *cfg, const float *local, size_t n_local, size_t n,
+		    int C, float *probs);
+/* Names the ranks whose processes are gone (same host), or says that a
+ * peer stopped, into buf. Returns 1 when rank 0 is among the gone. */
+int td_blame(const struct run_config *cfg, char *buf, size_t n);
+/* 1 when this rank records the run: rank 0, or the lowest live rank when
+ * rank 0's process is gone. */
+int td_reporter(const struct run_config *cfg);
+/*
+ * A checkpoint resumed by another number of ranks: the epoch in progress
+ * goes on from the first global batch that the posts done so far do not
+ * cover (a few posts may be seen twice in that epoch; the order stays the
+ * seed's). st->world_size becomes cfg's.
+ */
+void td_resize_world(const struct run_config *cfg, struct train_state *st, int64_t run_id,
+		     int verbose);
+
 /* train_db.c */
+int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend);
+/* Marks the run failed only while it is 'running' (a rank other than 0
+ * recording that rank 0 is gone never overwrites what rank 0 recorded). */
+int tdb_fail_running(struct db *db, int64_t id, const char *reason, double run_seconds);
 int tdb_create_run(struct db *db, const struct run_config *cfg, const char *config_json,
 		   int64_t vocab_id, const int counts[3], const char *torch_version, int64_t *id);
 int tdb_resume_run(struct db *db, int64_t id);

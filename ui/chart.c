@@ -37,12 +37,31 @@ static void line(struct chart *c, int x0, int y0, int x1, int y1, int colour)
 	}
 }
 
+/* x as the chart scales it. */
+static double xs(const struct chart *c, double x)
+{
+	return c->logx ? log10(x) : x;
+}
+
+static int usable(const struct chart *c, double x, double y)
+{
+	return isfinite(x) && isfinite(y) && (!c->logx || x > 0);
+}
+
 int chart_plot(struct chart *c, int w, int h, const struct chart_series *s, int ns)
 {
+	return chart_plot_ex(c, w, h, s, ns, 0, NULL);
+}
+
+int chart_plot_ex(struct chart *c, int w, int h, const struct chart_series *s, int ns, int flags,
+		  const double *xrange)
+{
 	int i, j, pw, ph;
+	double x0, x1;
 	memset(c, 0, sizeof(*c));
 	c->w = w > 0 ? w : 1;
 	c->h = h > 0 ? h : 1;
+	c->logx = !!(flags & CHART_LOGX);
 	c->dots = xcalloc(st_mult((size_t)c->w, (size_t)c->h), 1);
 	c->colour = xmalloc(st_mult((size_t)c->w, (size_t)c->h));
 	memset(c->colour, -1, (size_t)c->w * (size_t)c->h);
@@ -50,7 +69,7 @@ int chart_plot(struct chart *c, int w, int h, const struct chart_series *s, int 
 	c->xmax = c->ymax = -INFINITY;
 	for (i = 0; i < ns; i++)
 		for (j = 0; j < s[i].n; j++) {
-			if (!isfinite(s[i].y[j]) || !isfinite(s[i].x[j]))
+			if (!usable(c, s[i].x[j], s[i].y[j]))
 				continue;
 			if (s[i].x[j] < c->xmin) c->xmin = s[i].x[j];
 			if (s[i].x[j] > c->xmax) c->xmax = s[i].x[j];
@@ -58,13 +77,25 @@ int chart_plot(struct chart *c, int w, int h, const struct chart_series *s, int 
 			if (s[i].y[j] > c->ymax) c->ymax = s[i].y[j];
 		}
 	c->empty = !isfinite(c->ymin);
+	c->dxmin = c->xmin;
+	c->dxmax = c->xmax;
+	if (xrange && xrange[1] > xrange[0] && (!c->logx || xrange[0] > 0)) {
+		c->xmin = xrange[0];
+		c->xmax = xrange[1];
+	}
 	if (c->empty) {
 		c->xmin = c->ymin = 0;
 		c->xmax = c->ymax = 1;
+		c->logx = 0;
 		return 0;
 	}
 	if (c->xmax == c->xmin)
-		c->xmax = c->xmin + 1;
+		c->xmax = c->logx ? c->xmin * 10 : c->xmin + 1;
+	if ((flags & CHART_PAD) && !xrange) {
+		double pad = (xs(c, c->xmax) - xs(c, c->xmin)) * 0.05;
+		c->xmin = c->logx ? c->xmin / pow(10, pad) : c->xmin - pad;
+		c->xmax = c->logx ? c->xmax * pow(10, pad) : c->xmax + pad;
+	}
 	if (c->ymax - c->ymin < 1e-12) {
 		double pad = fabs(c->ymax) > 0 ? fabs(c->ymax) * 0.05 : 0.5;
 		c->ymin -= pad;
@@ -72,22 +103,43 @@ int chart_plot(struct chart *c, int w, int h, const struct chart_series *s, int 
 	}
 	pw = c->w * 2 - 1;
 	ph = c->h * 4 - 1;
+	x0 = xs(c, c->xmin);
+	x1 = xs(c, c->xmax);
 	for (i = 0; i < ns; i++) {
 		int have = 0, px0 = 0, py0 = 0;
 		for (j = 0; j < s[i].n; j++) {
 			int px, py;
-			if (!isfinite(s[i].y[j]) || !isfinite(s[i].x[j]))
+			if (!usable(c, s[i].x[j], s[i].y[j]))
 				continue;
-			px = (int)lround((s[i].x[j] - c->xmin) / (c->xmax - c->xmin) * pw);
+			px = (int)lround((xs(c, s[i].x[j]) - x0) / (x1 - x0) * pw);
 			py = ph - (int)lround((s[i].y[j] - c->ymin) / (c->ymax - c->ymin) * ph);
-			if (have)
+			if (flags & CHART_POINTS) {
+				/* A 2x2 mark that stays inside the plot. */
+				int mx = px > 0 ? px - 1 : px, my = py > 0 ? py - 1 : py;
+				set_dot(c, mx, my, s[i].colour);
+				set_dot(c, mx + 1, my, s[i].colour);
+				set_dot(c, mx, my + 1, s[i].colour);
+				set_dot(c, mx + 1, my + 1, s[i].colour);
+			} else if (have) {
 				line(c, px0, py0, px, py, s[i].colour);
-			else
+			} else {
 				set_dot(c, px, py, s[i].colour);
+			}
 			px0 = px; py0 = py; have = 1;
 		}
 	}
 	return 0;
+}
+
+int chart_col_of(const struct chart *c, double x)
+{
+	double x0 = xs(c, c->xmin), x1 = xs(c, c->xmax), t;
+	int col;
+	if (c->logx && !(x > 0))
+		return 0;
+	t = x1 > x0 ? (xs(c, x) - x0) / (x1 - x0) : 0;
+	col = (int)lround(t * (c->w * 2 - 1)) / 2;
+	return col < 0 ? 0 : col >= c->w ? c->w - 1 : col;
 }
 
 void chart_release(struct chart *c)

@@ -217,7 +217,7 @@ void ui_tabs(int y, const char *const *names, int n, int cur)
 		x += ui_text(y, x, COLS - x, " ");
 	}
 	ui_attr(PAIR_DIM, A_NORMAL);
-	ui_text(y, x + 1, COLS - x - 1, "(Tab, 1-4)");
+	ui_textf(y, x + 1, COLS - x - 1, "(Tab, 1-%d)", n);
 	ui_attr_off();
 }
 
@@ -314,5 +314,95 @@ void ui_chart(int y, int x, int w, int h, const char *title, const struct chart_
 			mvaddwstr(y + 1 + r, x + label_w + 1 + col, ch);
 		}
 	ui_attr_off();
+	chart_release(&c);
+}
+
+/* Draws the plotted cells of c at (y, x), coloured per series. */
+static void chart_cells(const struct chart *c, int y, int x)
+{
+	int r, col;
+	for (r = 0; r < c->h; r++)
+		for (col = 0; col < c->w; col++) {
+			wchar_t ch[2] = { chart_cell(c, r, col), 0 };
+			int colour = c->colour[r * c->w + col];
+			if (ch[0] == L' ')
+				continue;
+			ui_attr(PAIR_SERIES + (colour < 0 ? 0 : colour % SERIES_COLOURS), A_BOLD);
+			mvaddwstr(y + r, x + col, ch);
+		}
+	ui_attr_off();
+}
+
+/* A tick label centred under column col of a plot starting at x0; *next: the first free column. */
+static void tick(int y, int x0, int pw, int col, const char *lab, int *next)
+{
+	int len = (int)strlen(lab), at = x0 + col - len / 2;
+	if (at < x0)
+		at = x0;
+	if (at + len > x0 + pw)
+		at = x0 + pw - len;
+	if (at < *next || at < x0)
+		return;
+	mvaddwstr(y - 1, x0 + col, L"\u252c");
+	ui_text(y, at, len, lab);
+	*next = at + len + 1;
+}
+
+void ui_scatter(int y, int x, int w, int h, const char *title, const struct chart_series *s, int ns,
+		int logx, const char *xname, char *const *cats, int ncats)
+{
+	struct chart c;
+	char lab[48];
+	double range[2] = { -0.5, ncats - 0.5 };
+	int pw, ph, r, col, k, label_w = 8, next, x0;
+	if (w < label_w + 12 || h < 5)
+		return;
+	pw = w - label_w - 1;
+	ph = h - 3;   /* title above; axis and tick labels below */
+	x0 = x + label_w + 1;
+	chart_plot_ex(&c, pw, ph, s, ns, CHART_POINTS | CHART_PAD | (logx ? CHART_LOGX : 0), ncats ? range : NULL);
+	ui_attr(0, A_BOLD);
+	k = ui_text(y, x, w, title);
+	ui_attr_off();
+	/* The x axis's name, and its scale. */
+	ui_attr(PAIR_DIM, A_NORMAL);
+	ui_textf(y, x + k, w - k, "   x: %s%s", xname ? xname : "", c.logx ? ", log scale" : "");
+	ui_attr_off();
+	ui_attr(PAIR_DIM, A_NORMAL);
+	axis_label(lab, sizeof(lab), c.ymax);
+	ui_text_right(y + 1, x, label_w, lab);
+	if (ph >= 3) {
+		axis_label(lab, sizeof(lab), (c.ymax + c.ymin) / 2);
+		ui_text_right(y + 1 + (ph - 1) / 2, x, label_w, lab);
+	}
+	axis_label(lab, sizeof(lab), c.ymin);
+	ui_text_right(y + ph, x, label_w, lab);
+	for (r = 0; r < ph; r++)
+		mvaddwstr(y + 1 + r, x + label_w, L"\u2502");
+	mvaddwstr(y + 1 + ph, x + label_w, L"\u2514");
+	for (col = 0; col < pw; col++)
+		mvaddwstr(y + 1 + ph, x0 + col, L"\u2500");
+	/* Ticks: each category; each decade on a log axis; else the ends and the middle. */
+	next = x0;
+	if (c.empty) {
+		ui_text(y + 1 + ph / 2, x0 + 1, pw - 2, "no trial with a metric yet");
+	} else if (ncats) {
+		for (k = 0; k < ncats; k++)
+			tick(y + 2 + ph, x0, pw, chart_col_of(&c, k), cats[k], &next);
+	} else if (c.logx) {
+		int d;
+		for (d = (int)ceil(log10(c.xmin) - 1e-9); d <= (int)floor(log10(c.xmax) + 1e-9); d++) {
+			snprintf(lab, sizeof(lab), "%g", pow(10, d));
+			tick(y + 2 + ph, x0, pw, chart_col_of(&c, pow(10, d)), lab, &next);
+		}
+	} else {
+		double v[3] = { c.dxmin, (c.dxmin + c.dxmax) / 2, c.dxmax };
+		for (k = 0; k < 3; k++) {
+			snprintf(lab, sizeof(lab), "%.4g", v[k]);
+			tick(y + 2 + ph, x0, pw, chart_col_of(&c, v[k]), lab, &next);
+		}
+	}
+	ui_attr_off();
+	chart_cells(&c, y + 1, x0);
 	chart_release(&c);
 }

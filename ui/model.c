@@ -58,7 +58,9 @@ static int each_row(struct db_stmt *st, row_fn fn, void *data)
 	" bv.f1, bv.accuracy, t.accuracy, t.f1," \
 	" (SELECT group_concat(tag, ',') FROM run_tags g WHERE g.run_id = r.id)," \
 	" (SELECT max(epoch) FROM epochs e WHERE e.run_id = r.id AND e.split = 'validate')," \
-	" r.heartbeat_at" \
+	" r.heartbeat_at, r.sweep_id," \
+	" (SELECT t.idx FROM sweep_trials t WHERE t.id = r.trial_id)," \
+	" (SELECT s.name FROM sweeps s WHERE s.id = r.sweep_id)" \
 	" FROM runs r" \
 	" LEFT JOIN epochs bv ON bv.run_id = r.id AND bv.epoch = r.best_epoch AND bv.split = 'validate'" \
 	" LEFT JOIN epochs t ON t.run_id = r.id AND t.split = 'test' AND t.epoch =" \
@@ -95,6 +97,9 @@ static void run_from_row(struct db_stmt *st, struct run_row *r)
 	r->tags = col_str(st, 26);
 	r->last_epoch = col_int(st, 27);
 	r->heartbeat = col_num(st, 28);
+	r->sweep_id = col_int(st, 29);
+	r->trial_idx = col_int(st, 30);
+	r->sweep = col_str(st, 31);
 }
 
 int run_is_stale(const struct run_row *r, double now_unix)
@@ -178,7 +183,7 @@ void run_row_release(struct run_row *r)
 {
 	free(r->name); free(r->status); free(r->label); free(r->modalities);
 	free(r->fusion); free(r->text_model); free(r->image_model); free(r->optimizer);
-	free(r->preset); free(r->notes); free(r->tags); free(r->created_at);
+	free(r->preset); free(r->notes); free(r->tags); free(r->created_at); free(r->sweep);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -217,9 +222,10 @@ static void kv_add(struct kv_list *l, const char *k, const char *v)
 /* Columns that describe the run's bookkeeping rather than its settings. */
 static int skip_setting(const char *k)
 {
-	static const char *const skip[] = { "id", "config", "status", "reason", "notes", "created_at",
-		"started_at", "finished_at", "heartbeat_at", "pid", "progress", "seconds",
-		"epochs_done", "best_epoch", "checkpoint_best", "checkpoint_last", "host", NULL };
+	static const char *const skip[] = { "id", "name", "config", "status", "reason", "notes",
+		"created_at", "started_at", "finished_at", "heartbeat_at", "pid", "progress", "seconds",
+		"epochs_done", "best_epoch", "checkpoint_best", "checkpoint_last", "host", "sweep_id",
+		"trial_id", NULL };
 	int i;
 	for (i = 0; skip[i]; i++)
 		if (!strcmp(k, skip[i]))
@@ -227,12 +233,31 @@ static int skip_setting(const char *k)
 	return 0;
 }
 
+/* Config keys shown elsewhere (title, notes) or too long for a setting. */
+static int skip_config_key(const char *k)
+{
+	return !strcmp(k, "argv") || !strcmp(k, "name") || !strcmp(k, "notes") || !strcmp(k, "tags");
+}
+
+static int has_str(char *const *v, size_t n, const char *s)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return 1;
+	return 0;
+}
+
 int model_settings(struct db *db, int64_t run, struct kv_list *out)
 {
 	struct db_stmt *st = NULL;
-	int rc, i, ret = 0;
+	char **cols = NULL;
+	size_t ncols = 0, i;
+	int rc, c, ret = 0;
 	memset(out, 0, sizeof(*out));
-	if (db_prepare(db, &st, "SELECT * FROM runs WHERE id = ?"))
+	if (db_prepare(db, &st, "SELECT r.*, (SELECT name FROM sweeps s WHERE s.id = r.sweep_id),"
+				" (SELECT idx FROM sweep_trials t WHERE t.id = r.trial_id)"
+				" FROM runs r WHERE r.id = ?"))
 		return -1;
 	db_bind_int(st, 1, run);
 	rc = db_step(st);
@@ -240,25 +265,49 @@ int model_settings(struct db *db, int64_t run, struct kv_list *out)
 		db_finalize(st);
 		return rc < 0 ? -1 : MODEL_GONE;
 	}
-	for (i = 0; i < db_column_count(st); i++) {
-		const char *k = db_column_name(st, i), *v = db_column_text(st, i);
+	/* Every column of runs (the last two are the sweep's name and trial number). */
+	ncols = (size_t)db_column_count(st) - 2;
+	cols = xcalloc(ncols, sizeof(*cols));
+	for (c = 0; c < (int)ncols; c++) {
+		const char *k = db_column_name(st, c), *v = db_column_text(st, c);
+		cols[c] = xstrdup(k);
+		if (!strcmp(k, "fusion") && !v) {
+			const char *mod = kv_get(out, "modalities");
+			if (mod && !strchr(mod, ','))
+				kv_add(out, k, "none");   /* one modality: nothing to fuse */
+			continue;
+		}
+		if (!strcmp(k, "world_size") && v && !strcmp(v, "1"))
+			continue;   /* one process: the usual case */
 		if (v && !skip_setting(k))
 			kv_add(out, k, v);
 	}
+	if (db_column_text(st, (int)ncols))
+		kv_add(out, "sweep", db_column_text(st, (int)ncols));
+	if (db_column_text(st, (int)ncols + 1))
+		kv_add(out, "trial", db_column_text(st, (int)ncols + 1));
 	db_finalize(st);
+	/* Then the config keys no column holds (the columns are the same settings). */
 	if (db_prepare(db, &st, "SELECT j.key, j.value FROM runs r, json_each(r.config) j"
 				" WHERE r.id = ? ORDER BY j.key"))
-		return -1;
+		goto fail;
 	db_bind_int(st, 1, run);
 	while ((rc = db_step(st)) == DB_ROW) {
-		struct strbuf k = STRBUF_INIT;
-		sb_addf(&k, "config.%s", db_column_text(st, 0));
-		kv_add(out, k.buf, db_column_text(st, 1));
-		sb_release(&k);
+		const char *k = db_column_text(st, 0);
+		if (!k || has_str(cols, ncols, k) || skip_config_key(k) || kv_get(out, k))
+			continue;
+		kv_add(out, k, db_column_text(st, 1));
 	}
 	if (rc < 0)
 		ret = -1;
 	db_finalize(st);
+	goto out;
+fail:
+	ret = -1;
+out:
+	for (i = 0; i < ncols; i++)
+		free(cols[i]);
+	free(cols);
 	return ret;
 }
 

@@ -30,6 +30,8 @@ struct run_row {
 	int64_t started, finished;   /* Unix seconds, -1 if unknown */
 	double val_f1, val_acc, test_acc, test_f1;
 	double heartbeat;            /* Unix seconds of the trainer's last sign of life; NaN */
+	int64_t sweep_id, trial_idx; /* the sweep and trial it ran for; -1 for none */
+	char *sweep;                 /* the sweep's name, NULL for none */
 };
 
 /* A running run whose trainer has been silent this long is shown as stale. */
@@ -66,7 +68,11 @@ double run_duration(const struct run_row *r, double now);
 int model_run(struct db *db, int64_t id, struct run_row *out);
 void run_row_release(struct run_row *r);
 
-/* Settings: every non-NULL column of runs, then config keys as "config.k". */
+/*
+ * Settings, each once: every non-NULL setting column of runs (fusion "none"
+ * for a one-modality run; sweep and trial by name and number), then the
+ * config keys no column holds, under their own names.
+ */
 struct kv {
 	char *key, *val;
 };
@@ -249,6 +255,73 @@ int model_disagree_scan(struct db *db, const int64_t *runs, int n, const char *s
 			const char *from, int inclusive, const struct scan_limit *lim, size_t want,
 			struct disagree_list *out, int64_t *matched, struct scan_end *end);
 void disagree_list_release(struct disagree_list *l);
+
+/* ---- sweeps (model_sweep.c) ---- */
+
+/* One row of the sweeps screen. */
+struct sweep_row {
+	int64_t id;
+	char *name, *method, *metric, *goal, *prune, *created_at;
+	int64_t total;               /* trials */
+	int64_t done;                /* finished: completed, early_stopped, pruned, failed */
+	int64_t running, pending, pruned, failed;
+	double best;                 /* best metric by goal over the trials; NaN */
+	int64_t best_idx;            /* that trial's number; -1 */
+};
+struct sweep_list {
+	struct sweep_row *v;
+	size_t n, alloc;
+};
+/* Every sweep, newest first. */
+int model_sweeps(struct db *db, struct sweep_list *out);
+/* One sweep; MODEL_GONE if it does not exist. */
+int model_sweep(struct db *db, int64_t id, struct sweep_row *out);
+void sweep_row_release(struct sweep_row *r);
+void sweep_list_release(struct sweep_list *l);
+
+/* One swept parameter's value in a trial. */
+struct trial_param {
+	char *key, *val;             /* val as text ("1e-05", "max") */
+	double num;                  /* the value as a number; NaN for text */
+};
+/*
+ * A trial with its parameters and metric: the trial's recorded metric, else
+ * (while its run trains) the run's value so far of the sweep's metric.
+ */
+struct trial_row {
+	int64_t id, idx, run_id;     /* run_id -1 before a worker claims it */
+	char *status, *reason, *worker, *run_status;
+	double metric;               /* NaN when unknown */
+	struct trial_param *p;
+	int np;
+};
+struct trial_list {
+	struct trial_row *v;
+	size_t n, alloc;
+	char **keys;                 /* the swept parameters, in first-seen order */
+	int nkeys;
+};
+/*
+ * The trials of a sweep, best first by its goal ("max" or "min"); trials
+ * without a metric after, by number.
+ */
+int model_sweep_trials(struct db *db, int64_t sweep, const char *goal, struct trial_list *out);
+void trial_list_release(struct trial_list *l);
+/* The value of parameter key in t, or NULL. */
+const struct trial_param *trial_param_get(const struct trial_row *t, const char *key);
+
+/*
+ * Scatter points of the metric against parameter `key`: x (the value;
+ * for text values, the index of the value among `labels`), y (metric).
+ * Trials without the parameter or a metric are left out. *labels (caller
+ * frees each and the array) receives the distinct text values, *nlabels
+ * their count (0 when every value is a number). *logx is 1 when the values
+ * are positive numbers spread over at least two decades (an lr), so the
+ * axis should be logarithmic. Returns the number of points; the caller
+ * frees *x and *y.
+ */
+int trial_scatter(const struct trial_list *l, const char *key, double **x, double **y,
+		  char ***labels, int *nlabels, int *logx);
 
 /* PRAGMA data_version: changes when another connection commits. */
 int model_data_version(struct db *db, int64_t *out);

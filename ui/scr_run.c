@@ -300,7 +300,7 @@ static void run_draw(struct app *app, struct screen *base)
 		snprintf(st, sizeof(st), "%s", r->status ? r->status : "?");
 	}
 	ui_title(app, "mmdb run %lld  %s  [%s]  %s  %s", (long long)s->id, r->name ? r->name : "",
-		 st, fmt_duration(dur, sizeof(dur), run_duration(r, app->now)), r->tags ? r->tags : "");
+		 st, fmt_duration(dur, sizeof(dur), run_duration(r, (double)time(NULL))), r->tags ? r->tags : "");
 	ui_tabs(1, view_names, NVIEWS, s->view);
 	switch (s->view) {
 	case V_OVERVIEW: draw_overview(app, s); break;

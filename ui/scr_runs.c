@@ -52,11 +52,13 @@ struct runs_screen {
 	int sort, desc;
 	char filter[256], tag[256];
 	int status;             /* index into statuses */
+	int64_t sweep_id;       /* only this sweep's runs; 0: any */
+	char sweep[128];        /* its name, for the header */
 	int64_t marked[6];
 	int nmarked;
 	int64_t delete_id;
 	int visible[NCOLS], name_w;
-	double now;
+	double now;             /* Unix seconds (durations of running runs) */
 	int partial;            /* only the newest page is loaded yet */
 	struct runs_sig sig;    /* of the last full load */
 	double full_at;         /* when it ran */
@@ -185,10 +187,12 @@ static int matches(const struct runs_screen *s, const struct run_row *r)
 		return 0;
 	if (s->tag[0] && !has_tag(r->tags, s->tag))
 		return 0;
+	if (s->sweep_id && r->sweep_id != s->sweep_id)
+		return 0;
 	if (s->filter[0]) {
 		const char *f[] = { r->name, r->notes, r->tags, r->fusion, r->text_model,
 				    r->image_model, r->status, r->preset, r->label, r->modalities,
-				    r->optimizer };
+				    r->optimizer, r->sweep };
 		char id[24];
 		size_t i;
 		snprintf(id, sizeof(id), "%lld", (long long)r->id);
@@ -229,7 +233,7 @@ static void install(struct app *app, struct runs_screen *s, struct run_list *l)
 	run_list_release(&s->runs);
 	s->runs = *l;
 	memset(l, 0, sizeof(*l));
-	s->now = app->now;
+	s->now = (double)time(NULL);
 	for (i = j = 0; i < s->nmarked; i++) {
 		size_t k;
 		for (k = 0; k < s->runs.n; k++)
@@ -282,7 +286,7 @@ static int runs_reload(struct app *app, struct screen *base)
 	if ((rc = reload_running(app, s)) < 0)
 		return -1;
 	if (rc) {
-		s->now = app->now;
+		s->now = (double)time(NULL);
 		rebuild(s);
 		return 0;
 	}
@@ -332,7 +336,9 @@ static void cell_text(const struct runs_screen *s, const struct run_row *r, int 
 	case C_ID: snprintf(buf, n, "%lld", (long long)r->id); break;
 	case C_STATUS: status_text(r, buf, n); break;
 	case C_NAME: snprintf(buf, n, "%s", r->name ? r->name : ""); break;
-	case C_FUSION: snprintf(buf, n, "%s", r->fusion ? r->fusion : "-"); break;
+	case C_FUSION:
+		snprintf(buf, n, "%s", r->fusion ? r->fusion : r->modalities && !strchr(r->modalities, ',') ? "none" : "-");
+		break;
 	case C_MODEL: snprintf(buf, n, "%s+%s", r->text_model ? r->text_model : "-",
 			       r->image_model ? r->image_model : "-"); break;
 	case C_LR: fmt_num(buf, n, "%.0e", r->lr); break;
@@ -400,15 +406,16 @@ static void runs_draw(struct app *app, struct screen *base)
 {
 	struct runs_screen *s = (struct runs_screen *)base;
 	int rows = LINES - 3, y, c, x;
-	char buf[256], filt[640] = "";
+	char buf[256], filt[800] = "";
 	size_t i;
 
-	s->now = app->now;
+	s->now = (double)time(NULL);
 	layout(s);
-	if (s->filter[0] || s->status || s->tag[0])
-		snprintf(filt, sizeof(filt), "  filter:%s%s%s%s%s%s", s->filter[0] ? " /" : "", s->filter,
+	if (s->filter[0] || s->status || s->tag[0] || s->sweep_id)
+		snprintf(filt, sizeof(filt), "  filter:%s%s%s%s%s%s%s%s", s->filter[0] ? " /" : "", s->filter,
 			 s->status ? " status=" : "", s->status ? statuses[s->status] : "",
-			 s->tag[0] ? " tag=" : "", s->tag);
+			 s->tag[0] ? " tag=" : "", s->tag, s->sweep_id ? " sweep=" : "",
+			 s->sweep_id ? s->sweep : "");
 	if (s->partial)
 		ui_title(app, "mmdb runs  loading... %zu", s->next.n);
 	else
@@ -476,7 +483,21 @@ static void runs_draw(struct app *app, struct screen *base)
 		}
 		ui_attr_off();
 	}
-	ui_hints(app, "Enter open  Space mark  c compare  p predictions  / s t filter  < > sort  d delete  ? help  q quit");
+	ui_hints(app, "Enter open  Space mark  c compare  p predictions  / s t w filter  < > sort  S sweeps  d delete  ? help  q quit");
+}
+
+/* The sweep filter moves to the next sweep (by id) that has runs, then to none. */
+static void next_sweep(struct runs_screen *s)
+{
+	const struct run_row *best = NULL;
+	size_t i;
+	for (i = 0; i < s->runs.n; i++) {
+		const struct run_row *r = &s->runs.v[i];
+		if (r->sweep_id > s->sweep_id && (!best || r->sweep_id < best->sweep_id))
+			best = r;
+	}
+	s->sweep_id = best ? best->sweep_id : 0;
+	snprintf(s->sweep, sizeof(s->sweep), "%s", best && best->sweep ? best->sweep : "");
 }
 
 static int runs_key(struct app *app, struct screen *base, enum action a)
@@ -537,7 +558,9 @@ static int runs_key(struct app *app, struct screen *base, enum action a)
 	case ACT_FILTER: app_prompt(app, PROMPT_FILTER, "filter runs:", s->filter); return K_NONE;
 	case ACT_TAG: app_prompt(app, PROMPT_TAG, "tag:", s->tag); return K_NONE;
 	case ACT_STATUS: s->status = (s->status + 1) % (int)ARRAY_SIZE(statuses); break;
-	case ACT_CLEAR: s->filter[0] = s->tag[0] = 0; s->status = 0; break;
+	case ACT_CLEAR: s->filter[0] = s->tag[0] = 0; s->status = 0; s->sweep_id = 0; break;
+	case ACT_SWEEP_FILTER: next_sweep(s); break;
+	case ACT_SWEEPS: app_push(app, sweeps_screen_new(app)); return K_NONE;
 	case ACT_PROMPT_DONE:
 		if (app->prompt.id == PROMPT_FILTER)
 			snprintf(s->filter, sizeof(s->filter), "%s", app->prompt.buf);

@@ -24,6 +24,8 @@ enum screen_id {
 	SCR_COMPARE = 1 << 2,
 	SCR_PREDS = 1 << 3,
 	SCR_POST = 1 << 4,
+	SCR_SWEEPS = 1 << 5,
+	SCR_SWEEP = 1 << 6,
 	SCR_ALL = 0xff,
 };
 
@@ -36,6 +38,7 @@ enum action {
 	ACT_SORT_NEXT, ACT_SORT_PREV, ACT_SORT_INVERT, ACT_PREDS,
 	ACT_SPLIT, ACT_WRONG, ACT_TRUE_CLASS, ACT_PRED_CLASS, ACT_CONF_WRONG, ACT_LOW_TRUE, ACT_SEARCH,
 	ACT_POINT_PREV, ACT_POINT_NEXT, ACT_METRIC, ACT_IMAGE,
+	ACT_SWEEPS, ACT_SWEEP_FILTER, ACT_AXIS_NEXT, ACT_AXIS_PREV,
 	ACT_PROMPT_DONE, ACT_CONFIRMED,   /* sent by the app when a prompt ends */
 };
 
@@ -97,6 +100,8 @@ struct screen *compare_screen_new(struct app *app, const int64_t *runs, int n);
 struct screen *preds_screen_new(struct app *app, int64_t run, const char *split, int label,
 				int pred);
 struct screen *post_screen_new(struct app *app, int64_t run, const char *post_id);
+struct screen *sweeps_screen_new(struct app *app);
+struct screen *sweep_screen_new(struct app *app, int64_t sweep);
 
 /* App services for key handlers (they change state; they do not draw). */
 void app_push(struct app *app, struct screen *s);
@@ -139,6 +144,14 @@ void ui_bar(int y, int x, int w, double p);
  */
 void ui_chart(int y, int x, int w, int h, const char *title, const struct chart_series *s,
 	      int ns, const char *const *legend);
+/*
+ * A scatter plot at (y, x) of w x h cells: `title` above, y labels on the
+ * left, under the plot an axis named `xname` with ticks: the categories
+ * cats[0..ncats) at x = 0..ncats-1, else each decade (logx) or the ends
+ * and the middle of the values.
+ */
+void ui_scatter(int y, int x, int w, int h, const char *title, const struct chart_series *s, int ns,
+		int logx, const char *xname, char *const *cats, int ncats);
 /*
  * Draws packed RGB pixels (w x h) at (y, x) with upper half blocks: each
  * cell shows two pixels, the top as foreground, the bottom as background,

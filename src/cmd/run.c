@@ -6,6 +6,7 @@
 #include "cmds.h"
 #include "run_args.h"
 #include "../db.h"
+#include "../dist.h"
 #include "../hfmodel.h"
 #include "../torch/mt.h"
 #include "../train.h"
@@ -20,7 +21,7 @@
 
 static const char usage_text[] =
 	"usage: mmdb run [options]\n"
-	"       mmdb run --resume RUN [--device D] [--workers N] [--threads N]\n"
+	"       mmdb run --resume RUN [--device D] [--workers N] [--threads N] [--nproc N]\n"
 	"\n"
 	"Trains a model on the ingested posts: 'train' trains, 'validate' drives the\n"
 	"scheduler, early stopping and the best checkpoint, 'test' is evaluated once\n"
@@ -52,9 +53,18 @@ static const char usage_text[] =
 	"  --prep-cache             keep decoded, resized pixels under <cache>/prep/ so\n"
 	"                           later epochs and runs skip decoding (S*S*3 bytes a post)\n"
 	"  --resume RUN             continue an interrupted or crashed run with its settings\n"
-	"                           (only --device, --workers and --threads may change)\n"
+	"                           (only --device, --workers, --threads and --nproc may\n"
+	"                           change; another --nproc goes on from the same epoch)\n"
 	"  --loader-only            time the data loader alone over the train split (no\n"
-	"                           model, nothing recorded): batches/s with --workers N\n";
+	"                           model, nothing recorded): batches/s with --workers N\n"
+	"  --text-dropout X         BERT's own attention and hidden dropout (0.1)\n"
+	"\n"
+	"Several processes (data-parallel, PyTorch's c10d: gloo on CPU, NCCL on CUDA):\n"
+	"  --nproc N                start N ranks on this host (one per GPU on CUDA)\n"
+	"  --sync-bn                BatchNorm over the global batch (default: per rank)\n"
+	"Started by torchrun or srun, mmdb run joins their process group (RANK,\n"
+	"WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; SLURM_PROCID, SLURM_NTASKS,\n"
+	"SLURM_LOCALID). --batch-size is per rank; rank 0 records the run.\n";
 
 enum {
 	O_NAME = 256, O_NOTES, O_TAG, O_LABEL, O_MODALITIES, O_FUSION, O_TEXT_MODEL,
@@ -62,7 +72,7 @@ enum {
 	O_BATCH, O_OPTIMIZER, O_WD, O_MOMENTUM, O_SCHED, O_PFACTOR, O_PPATIENCE, O_MINLR,
 	O_WARMUP, O_ESTOP, O_EDELTA, O_DROPOUT, O_MAXLEN, O_IMGSIZE, O_RESIZE, O_CW,
 	O_CLIP, O_SEED, O_DEVICE, O_AMP, O_THREADS, O_WORKERS, O_MISSING, O_LIMIT,
-	O_PRESET, O_RESUME, O_NO_PREP, O_PREP, O_LOADER_ONLY,
+	O_PRESET, O_RESUME, O_NO_PREP, O_PREP, O_LOADER_ONLY, O_NPROC, O_SYNC_BN, O_TEXT_DROPOUT,
 };
 
 static const struct option opts[] = {
@@ -109,6 +119,9 @@ static const struct option opts[] = {
 	{ "no-prep-cache", no_argument, NULL, O_NO_PREP },
 	{ "prep-cache", no_argument, NULL, O_PREP },
 	{ "loader-only", no_argument, NULL, O_LOADER_ONLY },
+	{ "nproc", required_argument, NULL, O_NPROC },
+	{ "sync-bn", no_argument, NULL, O_SYNC_BN },
+	{ "text-dropout", required_argument, NULL, O_TEXT_DROPOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -301,6 +314,12 @@ static int parse_args(int argc, char **argv, struct run_config *cfg, const char 
 		case O_NO_PREP: cfg->prep_cache = 0; break;
 		case O_PREP: cfg->prep_cache = 1; break;
 		case O_LOADER_ONLY: cfg->loader_only = 1; break;
+		case O_NPROC: if (parse_int(optarg, 1, 1024, "--nproc", &cfg->nproc)) return 2; break;
+		case O_SYNC_BN: cfg->sync_bn = 1; break;
+		case O_TEXT_DROPOUT:
+			if (parse_double(optarg, 0, 0.99, "--text-dropout", &cfg->text_dropout)) return 2;
+			cfg->text_dropout_set = 1;
+			break;
 		default: return 2;
 		}
 	}
@@ -404,9 +423,74 @@ int run_train(struct mmdb_ctx *ctx, struct run_config *cfg, int argc, char **arg
 	return rc;
 }
 
+/* argv without --nproc N (the ranks' command line). Caller frees the array. */
+static char **without_nproc(int argc, char **argv, int *out_argc)
+{
+	char **v = xcalloc((size_t)argc + 1, sizeof(char *));
+	int i, n = 0;
+	for (i = 0; i < argc; i++) {
+		if (i > 0 && !strcmp(argv[i], "--nproc")) {
+			i++;
+			continue;
+		}
+		if (i > 0 && !strncmp(argv[i], "--nproc=", 8))
+			continue;
+		v[n++] = argv[i];
+	}
+	*out_argc = n;
+	return v;
+}
+
+/*
+ * Joins the process group of a launcher's ranks (dist.h): the backend
+ * follows the device (NCCL on CUDA unless $MMDB_DIST_BACKEND says gloo),
+ * and every rank learns every other's pid and host (to name a rank whose
+ * process dies). Fills cfg's dist fields.
+ */
+static int join_group(const struct dist_env *de, struct run_config *cfg)
+{
+	struct mt_dist_opts o;
+	struct dist_peer me;
+	const char *backend = getenv("MMDB_DIST_BACKEND");
+	char device[32] = "cpu";
+	int cuda;
+
+	if (mt_load() < 0)
+		return error("%s", mt_last_error());
+	cuda = !strncmp(cfg->device, "cuda", 4) || (!strcmp(cfg->device, "auto") && mt_cuda_available());
+	if (cuda)
+		snprintf(device, sizeof(device), "cuda:%d", de->local_rank);
+	if (!backend || !*backend)
+		backend = cuda ? "nccl" : "gloo";
+	memset(&o, 0, sizeof(o));
+	o.rank = de->rank;
+	o.world_size = de->world_size;
+	o.master_addr = de->master_addr;
+	o.master_port = de->master_port;
+	o.listen_fd = de->listen_fd;
+	o.agent_store = de->agent_store;
+	o.backend = backend;
+	o.device = device;
+	o.timeout = de->timeout;
+	if (mt_dist_new(&o, &cfg->dist))
+		return error("rank %d of %d: cannot join the process group at %s:%d (%s): %s", de->rank,
+			     de->world_size, de->master_addr, de->master_port, de->launcher,
+			     mt_last_error());
+	cfg->rank = de->rank;
+	cfg->world_size = de->world_size;
+	cfg->local_rank = de->local_rank;
+	cfg->peers = xcalloc((size_t)de->world_size, sizeof(*cfg->peers));
+	dist_peer_self(&me);
+	if (mt_dist_allgather(cfg->dist, &me, sizeof(me), cfg->peers))
+		return error("rank %d: cannot learn the other ranks' processes: %s", de->rank,
+			     mt_last_error());
+	return 0;
+}
+
 int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 {
 	struct run_config cfg;
+	struct dist_env de;
 	const char *resume = NULL;
 	char **sargv = NULL;
 	int sargc = 0, rc, i;
@@ -415,22 +499,41 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 	rc = run_parse_args(argc, argv, &cfg, &resume);
 	if (rc)
 		return rc == 3 ? 0 : rc;
+	if (dist_env_read(&de)) {
+		free((void *)cfg.tags);
+		return 1;
+	}
+	if (cfg.nproc > 1) {
+		char **rargv;
+		int rargc;
+		free((void *)cfg.tags);
+		if (de.world_size > 1)
+			return usage_error("run: --nproc in a rank that %s started (WORLD_SIZE %d)",
+					   de.launcher, de.world_size);
+		rargv = without_nproc(argc, argv, &rargc);
+		rc = dist_launch(cfg.nproc, ctx->db_path, ctx->cache_dir, ctx->quiet, rargc, rargv,
+				 de.timeout + 15);
+		free(rargv);
+		return rc;
+	}
 	if (resume) {
 		/* The run keeps its settings; where it runs may change. */
 		const char *device = NULL;
 		int workers = 0, threads = -1;
 		for (i = 1; i < argc; i++) {
 			if (!strcmp(argv[i], "--resume") || !strcmp(argv[i], "--device") ||
-			    !strcmp(argv[i], "--workers") || !strcmp(argv[i], "--threads")) {
+			    !strcmp(argv[i], "--workers") || !strcmp(argv[i], "--threads") ||
+			    !strcmp(argv[i], "--nproc")) {
 				i++;
 				continue;
 			}
 			if (!strncmp(argv[i], "--resume=", 9) || !strncmp(argv[i], "--device=", 9) ||
-			    !strncmp(argv[i], "--workers=", 10) || !strncmp(argv[i], "--threads=", 10))
+			    !strncmp(argv[i], "--workers=", 10) || !strncmp(argv[i], "--threads=", 10) ||
+			    !strncmp(argv[i], "--nproc=", 8))
 				continue;
 			free((void *)cfg.tags);
-			return usage_error("run: with --resume only --device, --workers and --threads may "
-					   "be given ('%s'): the run keeps its settings", argv[i]);
+			return usage_error("run: with --resume only --device, --workers, --threads and "
+					   "--nproc may be given ('%s'): the run keeps its settings", argv[i]);
 		}
 		if (strcmp(cfg.device, "auto"))
 			device = cfg.device;
@@ -453,10 +556,16 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 		if (threads > 0)
 			cfg.threads = threads;
 	}
+	if (de.world_size > 1 && join_group(&de, &cfg)) {
+		rc = 1;
+		goto out;
+	}
 	rc = run_train(ctx, &cfg, resume ? sargc : argc, resume ? sargv : argv, resume_id, &run_id);
 	/* 0 finished (or pruned: a sweep's decision), 1 interrupted, -1 failed. */
 	rc = rc == 0 || rc == 2 ? 0 : rc == 1 ? 130 : 1;
 out:
+	mt_dist_free(cfg.dist);
+	free(cfg.peers);
 	free((void *)cfg.tags);
 	run_argv_free(sargc, sargv);
 	return rc;

@@ -31,14 +31,14 @@ static const char *const cols[] = {
 	/* settings shown in the table when they differ */
 	"epochs", "optimizer", "weight_decay", "scheduler", "dropout", "max_len", "image_size",
 	"class_weights", "seed", "device", "preset", "tags", "reason", "created_at",
-	"sweep",
+	"sweep", "world_size", "backend",
 };
 #define NCOLS ((int)ARRAY_SIZE(cols))
 /* Settings that the table shows only when they differ across runs. */
 static const char *const varying[] = {
 	"label", "modalities", "fusion", "text_model", "image_model", "lr", "batch_size",
 	"optimizer", "weight_decay", "scheduler", "dropout", "max_len", "image_size",
-	"class_weights", "seed", "device", "preset", "tags",
+	"class_weights", "seed", "device", "preset", "tags", "world_size",
 };
 
 static const char runs_sql[] =
@@ -47,7 +47,8 @@ static const char runs_sql[] =
 	"s.best_val_f1, s.test_accuracy, s.test_precision, s.test_recall, s.test_f1, "
 	"s.test_f1_macro, s.train_samples_per_s, s.seconds, s.epochs, r.optimizer, "
 	"r.weight_decay, r.scheduler, r.dropout, r.max_len, r.image_size, r.class_weights, "
-	"r.seed, r.device, r.preset, s.tags, r.reason, s.created_at, s.sweep "
+	"r.seed, r.device, r.preset, s.tags, r.reason, s.created_at, s.sweep, s.world_size, "
+	"s.backend "
 	"FROM run_summary s JOIN runs r ON r.id = s.id) WHERE 1";
 
 struct cellv {

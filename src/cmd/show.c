@@ -40,7 +40,7 @@ static const char run_sql[] =
 	"('argv', 'name', 'notes', 'tags')) ORDER BY o";
 
 static const char epochs_sql[] =
-	"SELECT t.epoch, t.loss AS train_loss, t.lr, t.samples_per_s, t.loader_wait, "
+	"SELECT t.epoch, t.loss AS train_loss, t.accuracy AS train_acc, t.lr, t.samples_per_s, t.loader_wait, "
 	"t.seconds AS train_s, v.loss AS val_loss, v.accuracy AS val_acc, v.precision AS val_p, "
 	"v.recall AS val_r, v.f1 AS val_f1, v.f1_macro AS val_f1_macro "
 	"FROM epochs t LEFT JOIN epochs v ON v.run_id = t.run_id AND v.epoch = t.epoch AND "
@@ -162,11 +162,11 @@ int cmd_show(int argc, char **argv, struct mmdb_ctx *ctx)
 	    !(test = results_query(ctx->db, test_sql, id, NULL)))
 		goto out;
 	conf = confusion_table(ctx->db, id, split, scheme);
-	set_precisions(ep, 1, 1, 4);
-	set_precisions(ep, 3, 3, 1);
-	set_precisions(ep, 4, 4, 3);
-	set_precisions(ep, 5, 5, 1);
-	set_precisions(ep, 6, 11, 4);
+	set_precisions(ep, 1, 2, 4);
+	set_precisions(ep, 4, 4, 1);
+	set_precisions(ep, 5, 5, 3);
+	set_precisions(ep, 6, 6, 1);
+	set_precisions(ep, 7, 12, 4);
 	set_precisions(cls, 3, 5, 4);
 	set_precisions(test, 1, 8, 4);
 

@@ -279,9 +279,21 @@ static int sweep_run(int argc, char **argv, struct mmdb_ctx *ctx)
 	if (optind + 1 < argc)
 		return usage_error("sweep run: unexpected argument '%s'", argv[optind + 1]);
 	name = argv[optind];
-	if (w.device && strcmp(w.device, "auto") && strcmp(w.device, "cpu") &&
-	    strncmp(w.device, "cuda", 4))
-		return usage_error("sweep run: --device: '%s' (auto, cpu, cuda or cuda:N)", w.device);
+	{
+		/* --device, --threads and --workers as `mmdb run` checks them. */
+		struct run_config cfg;
+		char **pargv = NULL;
+		size_t palloc = 0;
+		int pargc = 0;
+		push_arg(&pargc, &pargv, &palloc, "run");
+		push_overrides(&w, &pargc, &pargv, &palloc);
+		rc = run_parse_args(pargc, pargv, &cfg, NULL);
+		if (!rc)
+			free((void *)cfg.tags);
+		run_argv_free(pargc, pargv);
+		if (rc)
+			return 2;
+	}
 	if (sweep_get(ctx->db, name, &w.sw))
 		return 1;
 	sweep_worker_id(id, sizeof(id));
@@ -573,55 +585,77 @@ static int sweep_show(int argc, char **argv, struct mmdb_ctx *ctx)
 		printf(",\n  \"means\": {");
 	}
 
-	/* The metric's mean per value of each swept key. */
+	/* The metric's mean per value of each swept key; per quarter of the
+	 * trials (by value) for a number with more than 8 values (--random). */
 	if (fmt == FMT_TABLE && nkeys)
 		printf("\nmean %s per value:\n", sw.metric);
-	if (db_prepare(ctx->db, &st, "SELECT CASE WHEN json_type(params, ?2) = 'text' THEN "
-				     "json_extract(params, ?2) ELSE params -> ?2 END AS v, avg(metric), "
-				     "count(metric), count(*), json_type(params, ?2) = 'text' FROM sweep_trials "
-				     "WHERE sweep_id = ?1 "
-				     "GROUP BY v ORDER BY json_extract(params, ?2)"))
-		goto out;
 	for (k = 0; k < nkeys; k++) {
-		int n = 0;
+		int n = 0, binned = 0;
 		key_path(path, sizeof(path), keys[k]);
-		db_reset(st);
+		if (db_prepare(ctx->db, &st, "SELECT count(DISTINCT params -> ?2) > 8 AND "
+					     "count(*) FILTER (WHERE json_type(params, ?2) IN ('integer', "
+					     "'real')) = count(*) FROM sweep_trials WHERE sweep_id = ?1"))
+			goto out;
 		db_bind_int(st, 1, sw.id);
 		db_bind_text(st, 2, path, -1);
+		if (db_step(st) == DB_ROW)
+			binned = (int)db_column_int(st, 0);
+		db_finalize(st);
+		st = NULL;
+		if (db_prepare(ctx->db, &st, binned ?
+			       "SELECT min(v), max(v), avg(metric), count(metric), count(*) FROM (SELECT "
+			       "json_extract(params, ?2) AS v, metric, ntile(4) OVER (ORDER BY "
+			       "json_extract(params, ?2)) AS q FROM sweep_trials WHERE sweep_id = ?1) "
+			       "GROUP BY q ORDER BY q" :
+			       "SELECT CASE WHEN json_type(params, ?2) = 'text' THEN json_extract(params, ?2) "
+			       "ELSE params -> ?2 END AS v, json_type(params, ?2) = 'text', avg(metric), "
+			       "count(metric), count(*) FROM sweep_trials WHERE sweep_id = ?1 GROUP BY v "
+			       "ORDER BY json_extract(params, ?2)"))
+			goto out;
+		db_bind_int(st, 1, sw.id);
+		db_bind_text(st, 2, path, -1);
+		sb_reset(&sql);
+		sb_add_json_str(&sql, keys[k]);
 		if (fmt == FMT_TABLE)
-			printf("  %s:", keys[k]);
-		else {
-			sb_reset(&sql);
-			sb_add_json_str(&sql, keys[k]);
+			printf("  %s%s:", keys[k], binned ? " (quarters of the trials by value)" : "");
+		else
 			printf("%s\n    %s: [", k ? "," : "", sql.buf);
-		}
 		while ((rc = db_step(st)) == DB_ROW) {
+			int have = db_column_type(st, 2) != DB_NULL;
 			const char *v = db_column_text(st, 0);
-			int have = db_column_type(st, 1) != DB_NULL;
-			if (fmt == FMT_TABLE) {
-				if (have)
-					printf("%s %s %.4f (%lld of %lld)", n ? "," : "", v ? v : "",
-					       db_column_double(st, 1), (long long)db_column_int(st, 2),
-					       (long long)db_column_int(st, 3));
-				else
-					printf("%s %s - (0 of %lld)", n ? "," : "", v ? v : "",
-					       (long long)db_column_int(st, 3));
+			char what[128];
+			sb_reset(&sql);
+			if (binned) {
+				snprintf(what, sizeof(what), "%.4g..%.4g", db_column_double(st, 0),
+					 db_column_double(st, 1));
+				sb_addf(&sql, "\"from\": %.17g, \"to\": %.17g", db_column_double(st, 0),
+					db_column_double(st, 1));
 			} else {
-				sb_reset(&sql);
-				if (v && !db_column_int(st, 4))
+				snprintf(what, sizeof(what), "%s", v ? v : "");
+				sb_adds(&sql, "\"value\": ");
+				if (v && !db_column_int(st, 1))
 					sb_adds(&sql, v); /* a JSON number, as written */
 				else
 					sb_add_json_str(&sql, v ? v : "");
-				printf("%s{\"value\": %s, \"mean\": ", n ? ", " : "", sql.buf);
+			}
+			if (fmt == FMT_TABLE && have)
+				printf("%s %s %.4f (%lld of %lld)", n ? "," : "", what, db_column_double(st, 2),
+				       (long long)db_column_int(st, 3), (long long)db_column_int(st, 4));
+			else if (fmt == FMT_TABLE)
+				printf("%s %s - (0 of %lld)", n ? "," : "", what, (long long)db_column_int(st, 4));
+			else {
+				printf("%s{%s, \"mean\": ", n ? ", " : "", sql.buf);
 				if (have)
-					printf("%.17g", db_column_double(st, 1));
+					printf("%.17g", db_column_double(st, 2));
 				else
 					printf("null");
 				printf(", \"trials\": %lld, \"with_metric\": %lld}",
-				       (long long)db_column_int(st, 3), (long long)db_column_int(st, 2));
+				       (long long)db_column_int(st, 4), (long long)db_column_int(st, 3));
 			}
 			n++;
 		}
+		db_finalize(st);
+		st = NULL;
 		if (rc < 0)
 			goto out;
 		printf(fmt == FMT_TABLE ? "\n" : "]");

@@ -102,6 +102,12 @@ int cmd_tui(int argc, char **argv, struct mmdb_ctx *ctx)
 		      ctx->db_path);
 		goto out;
 	}
+	/* Read-only: the dashboard cannot migrate an older database itself. */
+	if (db_user_version(db) < db_schema_version()) {
+		error("'%s' is at schema version %d, this mmdb reads version %d: run 'mmdb init' to "
+		      "migrate it", ctx->db_path, db_user_version(db), db_schema_version());
+		goto out;
+	}
 	if (run > 0) {
 		struct strbuf sql = STRBUF_INIT;
 		sb_addf(&sql, "SELECT count(*) FROM runs WHERE id = %ld", run);

@@ -87,6 +87,8 @@ struct mt_config {
 	                           * CPU, -1 never */
 	struct mt_bert_shape text_shape; /* layers > 0: the text model has this shape
 	                           * (text_model then only names it); 0: the preset */
+	int text_dropout_set;     /* 1: text_dropout replaces BERT's own dropout (0.1) */
+	float text_dropout;       /* BERT's attention and hidden dropout when set */
 };
 
 /*
@@ -120,6 +122,12 @@ int mt_model_save_weights(mt_model *m, const char *path);
 
 /* One optimizer step on a batch; *loss = mean cross-entropy of the batch. */
 int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss);
+/*
+ * As mt_train_step; *correct (may be NULL) receives how many of the B posts
+ * the step's forward pass (before the update) classified right: argmax of
+ * the logits equal to the label. The epoch's train accuracy sums these.
+ */
+int mt_train_step_acc(mt_model *m, const struct mt_batch *b, float *loss, int *correct);
 /* Eval mode, no grad: probs (B*C) receive softmax probabilities; *loss (may
  * be NULL) the mean loss when labels are given. */
 int mt_eval_batch(mt_model *m, const struct mt_batch *b, float *probs, float *loss);
@@ -162,6 +170,60 @@ struct mt_preset_info {
 };
 /* Fills *out for the preset of that name; -1 when there is none. */
 int mt_preset_get(const char *name, struct mt_preset_info *out);
+
+/*
+ * Data-parallel training through c10d, PyTorch's own distributed engine
+ * (TCPStore rendezvous, ProcessGroupGloo on CPU, ProcessGroupNCCL on CUDA,
+ * the DDP Reducer). One process per replica; every rank calls the same
+ * functions in the same order (they are collectives unless said otherwise).
+ */
+typedef struct mt_dist mt_dist;
+
+struct mt_dist_opts {
+	int rank, world_size;
+	const char *master_addr;  /* rank 0's host: its TCPStore listens there */
+	int master_port;
+	int listen_fd;            /* >= 0: rank 0's store takes over this bound, listening
+	                           * socket (mmdb run --nproc); -1 otherwise */
+	int agent_store;          /* 1: the store is torchrun's (its agent hosts it at
+	                           * master_addr:master_port): every rank is a client */
+	const char *backend;      /* for gradients: "gloo" (CPU) or "nccl" (CUDA) */
+	const char *device;       /* the replica's device: "cpu" or "cuda:N" */
+	double timeout;           /* seconds the store and a collective wait for the others */
+};
+
+/*
+ * Joins the process group: rendezvous through the store at master_addr:
+ * master_port (rank 0 hosts it), a gloo group for the small collectives
+ * below, and one of o->backend for gradients. Blocks until every rank has
+ * joined or the timeout passes. *out is freed with mt_dist_free.
+ */
+int mt_dist_new(const struct mt_dist_opts *o, mt_dist **out);
+void mt_dist_free(mt_dist *d);
+/* The gradient backend's name ("gloo", "nccl"); not a collective. */
+const char *mt_dist_backend(mt_dist *d);
+
+/*
+ * Makes m this rank's replica: rank 0's parameters and buffers are
+ * broadcast to all; from then on mt_train_step averages the gradients of
+ * m's trainable parameters over the ranks by bucketed all-reduce
+ * overlapped with backward (the DDP Reducer), and broadcasts rank 0's
+ * buffers (BatchNorm running statistics) before each training forward, as
+ * DistributedDataParallel does. sync_bn: BatchNorm normalises training
+ * batches with the statistics of the global batch (mean and variance
+ * all-reduced, gradients through them too) instead of each replica's own.
+ * Call again after loading a checkpoint into m.
+ */
+int mt_dist_attach(mt_dist *d, mt_model *m, int sync_bn);
+
+enum mt_reduce { MT_SUM, MT_MIN, MT_MAX };
+/* v[0..n-1] reduced over the ranks, in place (doubles, on the CPU). */
+int mt_dist_allreduce(mt_dist *d, double *v, size_t n, int op);
+/* out (world_size * n bytes) receives every rank's n bytes, in rank order. */
+int mt_dist_allgather(mt_dist *d, const void *in, size_t n, void *out);
+/* buf (n bytes) from rank root to every rank. */
+int mt_dist_broadcast(mt_dist *d, void *buf, size_t n, int root);
+int mt_dist_barrier(mt_dist *d);
 
 #ifdef __cplusplus
 }

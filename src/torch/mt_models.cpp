@@ -244,15 +244,24 @@ MtResNet::MtResNet(const mt_resnet_preset &p, int fc_out)
 Tensor MtResNet::forward(const Tensor &input)
 {
 	// (B, 3, S, S) -> (B, w, S/4, S/4)
-	auto x = (bn1->forward(conv1->forward(input))).relu_();
+	// BatchNorm as the module's own, or through bn_hook (synchronised BatchNorm)
+	auto norm = [this](nn::BatchNorm2d &m, const Tensor &t) {
+		return bn_hook && is_training() ? bn_hook(*m, t) : m->forward(t);
+	};
+	auto x = (norm(bn1, conv1->forward(input))).relu_();
 	x = torch::max_pool2d(x, 3, 2, 1);
 	for (auto &b : blocks) {
-		auto idt = b.downsample ? b.downsample->forward(x) : x;
-		auto y = (b.bn1->forward(b.conv1->forward(x))).relu_();
-		y = b.bn2->forward(b.conv2->forward(y));
+		Tensor idt = x;
+		if (b.downsample) {
+			auto ds_bn = b.downsample[1]->as<nn::BatchNorm2d>();
+			idt = bn_hook && is_training() ? bn_hook(*ds_bn, b.downsample[0]->as<nn::Conv2d>()->forward(x))
+						       : b.downsample->forward(x);
+		}
+		auto y = (norm(b.bn1, b.conv1->forward(x))).relu_();
+		y = norm(b.bn2, b.conv2->forward(y));
 		if (b.conv3) {
 			y = (y).relu_();
-			y = b.bn3->forward(b.conv3->forward(y));
+			y = norm(b.bn3, b.conv3->forward(y));
 		}
 		x = (y + idt).relu_();
 	}
@@ -284,7 +293,8 @@ MtNet::MtNet(const mt_config &cfg)
 		}
 		if (cfg.vocab_size < 1)
 			throw std::runtime_error("vocab_size must be positive");
-		bert = register_module("bert", std::make_shared<MtBert>(cfg.vocab_size, shape, 0.1));
+		bert = register_module("bert", std::make_shared<MtBert>(cfg.vocab_size, shape,
+			cfg.text_dropout_set ? cfg.text_dropout : 0.1));
 		text_dim = shape.hidden;
 		// The seed recipe computed the text dropout and did not use it.
 		text_drop = register_module("text_drop", nn::Dropout(seed_recipe ? 0.0 : cfg.dropout));

@@ -17,6 +17,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -76,6 +77,9 @@ struct MtResNet : torch::nn::Module {
 	torch::nn::BatchNorm2d bn1{nullptr};
 	std::vector<Block> blocks;
 	torch::nn::Linear fc{nullptr};
+	// When set, training forwards normalise through it instead of each
+	// BatchNorm2d's own forward (mt_dist.cpp: synchronised BatchNorm).
+	std::function<torch::Tensor(torch::nn::BatchNorm2dImpl &, const torch::Tensor &)> bn_hook;
 };
 
 // The whole classifier: bert.*, resnet.*, heads and fusion.
@@ -96,5 +100,18 @@ struct MtNet : torch::nn::Module {
 	torch::nn::Sequential fusion_mlp{nullptr};
 	torch::Tensor gate;  // (C) per-class mixing logits for MT_FUSION_GATED
 };
+
+// What a data-parallel wrapper (mt_dist.cpp) hooks into mt_train_step.
+struct MtStepHooks {
+	virtual ~MtStepHooks() = default;
+	virtual void before_forward() = 0;                        // grad mode, train mode
+	virtual void before_backward(const torch::Tensor &loss) = 0;
+};
+// mt_train.cpp: a model's network, trainable parameters and device, and
+// setting (or, with nullptr, clearing) its step hooks.
+std::shared_ptr<MtNet> mt_model_net(mt_model *m);
+std::vector<torch::Tensor> mt_model_trainable(mt_model *m);
+torch::Device mt_model_device(mt_model *m);
+void mt_model_set_hooks(mt_model *m, std::shared_ptr<MtStepHooks> h);
 
 #endif

@@ -45,7 +45,28 @@ struct mt_model {
 	std::vector<Tensor> trainable;
 	Tensor ce_weight;  // (C) on the device, or undefined
 	Tensor px_mean, px_inv;  // (3) ImageNet mean * 255 and 1 / (std * 255), on the device
+	std::shared_ptr<MtStepHooks> hooks;  // data-parallel training (mt_dist.cpp), or null
 };
+
+std::shared_ptr<MtNet> mt_model_net(mt_model *m)
+{
+	return m->net;
+}
+
+std::vector<Tensor> mt_model_trainable(mt_model *m)
+{
+	return m->trainable;
+}
+
+torch::Device mt_model_device(mt_model *m)
+{
+	return m->device;
+}
+
+void mt_model_set_hooks(mt_model *m, std::shared_ptr<MtStepHooks> h)
+{
+	m->hooks = std::move(h);
+}
 
 #define MT_TRY try {
 #define MT_CATCH(ret) \
@@ -371,27 +392,38 @@ static Tensor loss_of(mt_model *m, const Tensor &logits, const Tensor &labels)
 	return F::cross_entropy(logits.to(torch::kFloat32), labels, opts);
 }
 
-extern "C" int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss)
+extern "C" int mt_train_step_acc(mt_model *m, const struct mt_batch *b, float *loss, int *correct)
 {
 	MT_TRY
 	auto in = make_inputs(m, b, true);
 	m->net->train();
 	m->opt->zero_grad();
+	if (m->hooks)
+		m->hooks->before_forward();
 	Tensor logits;
 	{
 		Autocast ac(m->cfg.amp != 0);
 		logits = m->net->forward(in.ids, in.mask, in.x);  // (B, C)
 	}
 	auto l = loss_of(m, logits, in.labels);
-	l.backward();
+	if (m->hooks)
+		m->hooks->before_backward(l);
+	l.backward();  // with hooks: gradients averaged over the ranks when it returns
 	if (m->cfg.grad_clip > 0)
 		torch::nn::utils::clip_grad_norm_(m->trainable, m->cfg.grad_clip);
 	m->opt->step();
 	float v = l.item<float>();
 	if (loss)
 		*loss = v;
+	if (correct)  // (B,) argmax == label, summed; no grad needed
+		*correct = (int)logits.detach().argmax(1).eq(in.labels).sum().item<int64_t>();
 	return 0;
 	MT_CATCH(-1)
+}
+
+extern "C" int mt_train_step(mt_model *m, const struct mt_batch *b, float *loss)
+{
+	return mt_train_step_acc(m, b, loss, nullptr);
 }
 
 extern "C" int mt_eval_batch(mt_model *m, const struct mt_batch *b, float *probs, float *loss)

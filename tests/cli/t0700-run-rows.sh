@@ -43,6 +43,11 @@ check_eq "epochs rows: 2 train, 2 validate, 1 test" "$(q "SELECT group_concat(sp
 check_eq "train rows: loss, lr, speed, loader wait share, samples" "$(q "SELECT count(*) FROM epochs
 	WHERE run_id = $id AND split = 'train' AND loss > 0 AND lr > 0 AND samples_per_s > 0 AND seconds > 0
 	AND loader_wait BETWEEN 0 AND 1 AND samples = 96")" 2
+# Train accuracy: the share of the epoch's trained posts classified right,
+# so accuracy x samples is a whole count.
+check_eq "train rows: accuracy, a count of right predictions over the samples" "$(q "SELECT count(*)
+	FROM epochs WHERE run_id = $id AND split = 'train' AND accuracy BETWEEN 0 AND 1
+	AND abs(accuracy * samples - round(accuracy * samples)) < 1e-6")" 2
 check_eq "validate rows: loss and every metric" "$(q "SELECT count(*) FROM epochs WHERE run_id = $id
 	AND split = 'validate' AND loss > 0 AND accuracy BETWEEN 0 AND 1 AND precision BETWEEN 0 AND 1
 	AND recall BETWEEN 0 AND 1 AND f1 BETWEEN 0 AND 1 AND precision_macro BETWEEN 0 AND 1 AND
@@ -113,6 +118,9 @@ check_status "runs --sort nosuch is a usage error" 2 "$MMDB" runs --sort nosuch
 
 out=$("$MMDB" show t1)
 check_match "show: epochs" "$out" "== epochs"
+check_match "show: train accuracy per epoch" "$out" "train_acc"
+tacc=$(q "SELECT printf('%.4f', accuracy) FROM epochs WHERE run_id = $id AND split = 'train' AND epoch = 2")
+check_match "show: epoch 2's train accuracy as stored" "$(printf '%s\n' "$out" | grep -E '^ *2 ')" " $tacc "
 check_match "show: confusion matrix with class names" "$out" "satire/parody"
 check_match "show: test metrics" "$out" "== test"
 check_match "show: config" "$out" "plateau_factor"

@@ -30,7 +30,9 @@ classes() { q "SELECT group_concat(c.epoch||c.split||c.label||printf('%.9f', c.f
 	(SELECT * FROM class_metrics c JOIN runs r ON r.id = c.run_id WHERE r.name = '$1' ORDER BY 2, 3, 4) c"; }
 whole=$(rows whole)
 check_match "the uninterrupted run has 7 epoch rows" "$whole" "^1train.*3validate.*$"
-check_eq "mid-epoch resume: same epoch rows" "$(rows cut)" "$whole"
+check_eq "train rows carry accuracy, resumed ones too" "$(q "SELECT count(*) FROM epochs
+	WHERE split = 'train' AND accuracy IS NULL")" 0
+check_eq "mid-epoch resume: same epoch rows (train accuracy included)" "$(rows cut)" "$whole"
 check_eq "mid-epoch resume: same per-class rows" "$(classes cut)" "$(classes whole)"
 check_eq "mid-epoch resume: same predictions" "$(preds cut)" "$(preds whole)"
 check_eq "epoch-end resume: same epoch rows" "$(rows edge)" "$whole"

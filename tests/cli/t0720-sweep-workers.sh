@@ -24,9 +24,24 @@ MMDB_TEST_STEP_SLEEP_MS=150 "$MMDB" -q sweep run g >"$T/a.out" 2>&1 &
 A=$!
 "$MMDB" sweep run g >"$T/b.out" 2>&1 &
 B=$!
-check "worker A is in a trial, one epoch done" wait_for "SELECT count(*) = 1 FROM sweep_trials t
-	JOIN runs r ON r.id = t.run_id WHERE t.worker LIKE '%:$A' AND t.status = 'running' AND
-	r.epochs_done >= 1" $((60 * SLOW))
+# mid_trial: the trial worker A is in, once its run has an epoch done and
+# is still training 0.3 s later (not pruned right after that epoch).
+mid_trial() {
+	q "SELECT t.idx FROM sweep_trials t JOIN runs r ON r.id = t.run_id WHERE t.worker LIKE '%:$A'
+		AND t.status = 'running' AND r.status = 'running' AND r.epochs_done >= 1"
+}
+k=0 idx=""
+while [ $k -lt $((100 * SLOW)) ]; do
+	idx=$(mid_trial)
+	if [ -n "$idx" ]; then
+		sleep 0.3
+		[ "$(mid_trial)" = "$idx" ] && break
+	fi
+	idx=""
+	sleep 0.1
+	k=$((k + 1))
+done
+check_match "worker A is in a trial, one epoch done" "$idx" '^[1-6]$'
 kill -9 $A
 wait $A 2>/dev/null
 killed=$(q "SELECT idx FROM sweep_trials WHERE worker LIKE '%:$A' AND status = 'running'")
@@ -97,3 +112,17 @@ check_eq "runs --format json: sweep is the name, or null" "$("$MMDB" -q run --na
 	>/dev/null 2>&1; "$MMDB" runs --format json | "$PY" -c '
 import json, sys
 print(sorted(set(str(r["sweep"]) for r in json.load(sys.stdin))))')" "['None', 'g']"
+
+# Ctrl-C (here: the interrupt flag raised after 3 steps) interrupts the
+# trial and stops the worker; the next worker resumes the same run.
+check_status "a one-trial sweep" 0 "$MMDB" -q sweep create i --grid lr=1e-3 -- $TINY --epochs 2
+MMDB_TEST_STOP_AFTER_STEPS=3 "$MMDB" -q sweep run i >"$T/i.out" 2>&1
+check_eq "an interrupted worker exits 130" "$?" 130
+irun=$(q "SELECT run_id FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'i'")
+check_eq "the trial and its run are interrupted" "$(q "SELECT t.status || '|' || r.status FROM sweep_trials t
+	JOIN runs r ON r.id = t.run_id WHERE t.run_id = '$irun'")" "interrupted|interrupted"
+check_status "the next worker resumes it" 0 "$MMDB" sweep run i
+check_match "saying so" "$(cat "$T/.err")" "trial 1 \\(lr=1e-3\\): resuming its run"
+check_eq "to the end, in the same run" "$(q "SELECT t.status || '|' || r.status || '|' || r.epochs_done || '|' ||
+	(SELECT count(*) FROM runs WHERE trial_id = t.id) FROM sweep_trials t JOIN runs r ON r.id = t.run_id
+	WHERE t.run_id = '$irun'")" "completed|completed|2|1"

@@ -103,10 +103,21 @@ import json, sys
 d = json.load(sys.stdin)
 print(d["name"], d["metric"], d["best"], len(d["trials"]), d["trials"][1]["params"], sorted(d["means"]), d["means"]["lr"][0]["trials"])')" \
 	"g best_val_accuracy None 12 {'lr': 0.001, 'batch-size': 8, 'modalities': 'text,image'} ['batch-size', 'lr', 'modalities'] 6"
+check_eq "show: a random number's means per quarter of the trials, a grid key's per value" "$("$MMDB" sweep show r1 --format json | "$PY" -c '
+import json, sys
+m = json.load(sys.stdin)["means"]
+lr = m["lr"]
+print(len(lr), sum(b["trials"] for b in lr), all(b["from"] <= b["to"] for b in lr),
+      all(a["to"] <= b["from"] for a, b in zip(lr, lr[1:])), sorted(v["value"] for v in m["fusion"]))')" \
+	"4 20 True True ['gated', 'max', 'sum']"
+check_match "(the table says so)" "$("$MMDB" sweep show r1)" "^  lr \\(quarters of the trials by value\\): [0-9.e-]+\\.\\.[0-9.e-]+ - \\(0 of 5\\),"
 check_status "show --format csv is refused" 2 "$MMDB" sweep show g --format csv
 check_status "show of a missing sweep" 1 "$MMDB" sweep show nosuch
 check_match "says so" "$(cat "$T/.err")" "no sweep 'nosuch'"
 check_status "run of a missing sweep" 1 "$MMDB" sweep run nosuch
+check_status "run --device gpu: a usage error" 2 "$MMDB" sweep run g --device gpu
+check_status "run --threads -1: a usage error" 2 "$MMDB" sweep run g --threads -1
+check_eq "nothing was claimed" "$(q "SELECT count(*) FROM sweep_trials WHERE status <> 'pending'")" 0
 
 # The queue: a trial held by a live worker stays; one whose worker died is
 # crashed, and is claimed first.
@@ -115,12 +126,14 @@ sh -c 'exit 0' &
 dead=$!
 wait $dead
 sid=$(q "SELECT id FROM sweeps WHERE name = 'g'")
-q "UPDATE sweep_trials SET status = 'running', worker = '$host:$$', claimed_at = 1 WHERE sweep_id = $sid AND idx = 3" >/dev/null
-q "UPDATE sweep_trials SET status = 'running', worker = '$host:$dead', claimed_at = 1 WHERE sweep_id = $sid AND idx = 7" >/dev/null
+q "UPDATE sweep_trials SET status = 'running', worker = '$host:$$', claimed_at = unixepoch() WHERE sweep_id = $sid AND idx = 3" >/dev/null
+q "UPDATE sweep_trials SET status = 'running', worker = '$host:$$', claimed_at = 1 WHERE sweep_id = $sid AND idx = 5" >/dev/null
+q "UPDATE sweep_trials SET status = 'running', worker = '$host:$dead', claimed_at = unixepoch() WHERE sweep_id = $sid AND idx = 7" >/dev/null
 check_match "show: the dead worker's trial is crashed" "$("$MMDB" sweep show g)" "7 +crashed"
+check_match "and so is one whose pid lives but was silent for ages (a reused pid)" "$("$MMDB" sweep show g)" "5 +crashed"
 check_eq "the live worker's trial is still running" "$(q "SELECT status FROM sweep_trials WHERE sweep_id = $sid AND idx = 3")" running
 check_status "a dry worker claims 4 trials" 0 "$MMDB" sweep run g --dry-claim --max-trials 4
-check_eq "the crashed trial first, then the lowest pending ones" "$(awk '{ printf "%s ", $2 }' "$T/.out")" "7 1 2 4 "
+check_eq "the crashed trials first, then the lowest pending ones" "$(awk '{ printf "%s ", $2 }' "$T/.out")" "5 7 1 2 "
 check_match "each claim's milliseconds" "$(cat "$T/.out")" "^claim 7 [0-9]+\\.[0-9]{3}$"
 check_eq "claimed trials are done, by this worker" "$(q "SELECT count(*) FROM sweep_trials WHERE sweep_id = $sid AND
 	status = 'completed' AND worker LIKE '$host:%' AND worker <> '$host:$$' AND finished_at >= claimed_at")" 4
@@ -137,3 +150,12 @@ check_status "rm of a missing sweep" 1 "$MMDB" sweep rm g
 check_status "rm r2" 0 "$MMDB" sweep rm r2
 check_eq "other sweeps are left" "$(q "SELECT group_concat(name) FROM (SELECT name FROM sweeps ORDER BY id)")" "gl,r1,r3,r4"
 check_status "runs --sweep of a missing sweep" 1 "$MMDB" runs --sweep g
+
+# A worker that cannot train (here no data; in a build without libtorch, no
+# libtorch) puts its trial back and stops: the sweep is not burnt through.
+check_status "a sweep over no data" 0 "$MMDB" -q sweep create nodata --grid lr=1e-3,1e-2 -- --epochs 1
+check_status "its worker fails" 1 "$MMDB" -q sweep run nodata
+check_match "saying why" "$(cat "$T/.err")" "trial 1 could not start \\(it is pending again\\)"
+check_eq "both trials pending, no run made" "$(q "SELECT group_concat(t.status) || '|' ||
+	(SELECT count(*) FROM runs) FROM sweep_trials t JOIN sweeps s ON s.id = t.sweep_id WHERE s.name = 'nodata'")" \
+	"pending,pending|0"

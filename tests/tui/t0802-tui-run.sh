@@ -29,7 +29,9 @@ check_screen "overview: best epoch" "best epoch $best: val F1 $vf1"
 check_screen "overview: test metrics" "test: acc $tacc"
 check_screen "overview: settings (fusion)" "fusion=sum"
 check_screen "overview: settings (lr)" " lr=5.0e-05"
-check_screen "overview: settings (config keys)" "config.dropout=0.1"
+check_screen "overview: settings (dropout)" "dropout=0.1"
+# The config JSON repeats the typed columns: each setting is shown once.
+check_eq "overview: each setting once" "$(screen | grep -o '[a-z_.]*dropout=' | tr '\n' ' ')" "dropout= "
 rows "SELECT epoch, printf('%.4f', t.loss), printf('%.4f', v.loss), printf('%.4f', v.f1)
       FROM epochs t JOIN epochs v USING (run_id, epoch)
       WHERE run_id = $run AND t.split = 'train' AND v.split = 'validate' ORDER BY epoch" >"$T/want"

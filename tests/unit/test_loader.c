@@ -2,7 +2,8 @@
  * Unit tests of loader: batch contents (tokens, pixels of the real sample
  * images, labels), seeded deterministic order independent of the number of
  * workers, resuming at a batch, the prep cache, blank pixels for unreadable
- * images, a fixed buffer pool, and clean shutdown mid-epoch.
+ * images, a fixed buffer pool, clean shutdown mid-epoch, and the shards of
+ * data-parallel ranks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +237,53 @@ static void test_loader__permutation_is_a_permutation(void **state)
 	}
 }
 
+/* DistributedSampler's shards: every rank's order is positions rank, rank +
+ * W, ... of the one-process order (padded by wrapping round), the shards
+ * are of equal size, and together they hold every post, the padding once. */
+static void test_loader__shards(void **state)
+{
+	struct fixture *f = *state;
+	struct loader_opts o = opts_for(f, 2, 1, 0);
+	struct loader *one, *rank[3];
+	const char *x[NITEMS], *y[3][NITEMS];
+	int seen[NITEMS] = { 0 };
+	int r, k, i, n[3], W = 3, shuffled;
+
+	assert_int_equal(loader_new(&one, f->items, NITEMS, &o), 0);
+	assert_int_equal(epoch_order(one, 5, 0, x), NITEMS);
+	assert_int_equal(loader_shard_size(NITEMS, W), 13);  /* 37 -> 39: 2 repeats */
+	for (shuffled = 1; shuffled >= 0; shuffled--) {
+		o.shuffle = shuffled;
+		if (!shuffled)
+			for (i = 0; i < NITEMS; i++)
+				x[i] = f->ids[i];
+		memset(seen, 0, sizeof(seen));
+		for (r = 0; r < W; r++) {
+			o.rank = r;
+			o.world = W;
+			assert_int_equal(loader_new(&rank[r], f->items, NITEMS, &o), 0);
+			assert_int_equal(loader_batches(rank[r]), 3);  /* 13 posts in batches of 5 */
+			n[r] = epoch_order(rank[r], 5, 0, y[r]);
+			assert_int_equal(n[r], 13);
+			for (k = 0; k < n[r]; k++) {
+				assert_string_equal(y[r][k], x[(k * W + r) % NITEMS]);
+				for (i = 0; i < NITEMS; i++)
+					if (!strcmp(y[r][k], f->ids[i]))
+						seen[i]++;
+			}
+			loader_free(rank[r]);
+		}
+		for (i = 0, k = 0; i < NITEMS; i++) {
+			assert_true(seen[i] >= 1 && seen[i] <= 2);
+			k += seen[i];
+		}
+		assert_int_equal(k, 39);
+	}
+	o.rank = 3;
+	assert_int_equal(loader_new(&rank[0], f->items, NITEMS, &o), -1);  /* rank outside the world */
+	loader_free(one);
+}
+
 static void test_loader__resume_at_batch(void **state)
 {
 	struct fixture *f = *state;
@@ -390,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_loader__batch_contents),
 		cmocka_unit_test(test_loader__seeded_order_independent_of_workers),
 		cmocka_unit_test(test_loader__permutation_is_a_permutation),
+		cmocka_unit_test(test_loader__shards),
 		cmocka_unit_test(test_loader__resume_at_batch),
 		cmocka_unit_test(test_loader__prep_cache),
 		cmocka_unit_test(test_loader__unreadable_image_is_blank),

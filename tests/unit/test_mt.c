@@ -136,6 +136,46 @@ static void test_mt__loss_falls_on_a_fixed_batch(void **state)
 	}
 }
 
+/*
+ * The correct count of a training step: within 0..B; all B once the model
+ * has fitted the batch (as evaluation agrees); none when the labels are
+ * then shifted to wrong classes (counted before the step's update).
+ */
+static void test_mt__train_step_counts_correct(void **state)
+{
+	struct mt_config c = config();
+	mt_model *m;
+	struct mt_batch b = batch();
+	float loss, probs[B * C];
+	int32_t wrong[B];
+	int correct = -1, step, i, agree = 0;
+
+	assert_int_equal(mt_model_new(&c, &m), 0);
+	for (step = 0; step < 40; step++) {
+		assert_int_equal(mt_train_step_acc(m, &b, &loss, &correct), 0);
+		assert_in_range(correct, 0, B);
+	}
+	assert_int_equal(correct, B);
+	assert_int_equal(mt_eval_batch(m, &b, probs, NULL), 0);
+	for (i = 0; i < B; i++) {
+		int k, arg = 0;
+		for (k = 1; k < C; k++)
+			if (probs[i * C + k] > probs[i * C + arg])
+				arg = k;
+		agree += arg == labels[i];
+	}
+	assert_int_equal(agree, B);
+	for (i = 0; i < B; i++)
+		wrong[i] = (labels[i] + 1) % C;
+	b.labels = wrong;
+	assert_int_equal(mt_train_step_acc(m, &b, &loss, &correct), 0);
+	assert_int_equal(correct, 0);
+	/* NULL count: the plain step. */
+	assert_int_equal(mt_train_step_acc(m, &b, &loss, NULL), 0);
+	assert_true(isfinite(loss));
+	mt_model_free(m);
+}
+
 static void test_mt__one_modality_and_seed_recipe(void **state)
 {
 	struct mt_config c = config();
@@ -368,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_mt__version_and_devices),
 		cmocka_unit_test(test_mt__bad_config_is_an_error),
 		cmocka_unit_test(test_mt__loss_falls_on_a_fixed_batch),
+		cmocka_unit_test(test_mt__train_step_counts_correct),
 		cmocka_unit_test(test_mt__one_modality_and_seed_recipe),
 		cmocka_unit_test(test_mt__eval_gives_probabilities),
 		cmocka_unit_test(test_mt__lr_set_and_get),

@@ -1,0 +1,151 @@
+/*
+ * train_dist: what the epoch loop of a data-parallel run asks of the other
+ * ranks (see train_int.h): sums, agreement, gathering an evaluation, and
+ * telling which rank is gone when a collective breaks.
+ */
+#include "train_int.h"
+#include "dist.h"
+#include "loader.h"
+#include "torch/mt.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int td_sum(const struct run_config *cfg, double *v, size_t n)
+{
+	if (!cfg->dist)
+		return 0;
+	return mt_dist_allreduce(cfg->dist, v, n, MT_SUM);
+}
+
+int td_broadcast(const struct run_config *cfg, void *buf, size_t n)
+{
+	if (!cfg->dist)
+		return 0;
+	return mt_dist_broadcast(cfg->dist, buf, n, 0);
+}
+
+int td_agree(const struct run_config *cfg, int ok)
+{
+	double v = ok ? 1 : 0;
+	if (!cfg->dist)
+		return ok ? 1 : 0;
+	if (mt_dist_allreduce(cfg->dist, &v, 1, MT_MIN))
+		return 0;
+	return v > 0.5;
+}
+
+int td_gather_probs(const struct run_config *cfg, const float *local, size_t n_local, size_t n,
+		    int C, float *probs)
+{
+	int W = cfg->world_size, r;
+	size_t k, row = (size_t)C * sizeof(float);
+	float *all;
+
+	if (!cfg->dist) {
+		if (local != probs)
+			memcpy(probs, local, n * row);
+		return 0;
+	}
+	all = xmalloc(st_mult(st_mult(n_local ? n_local : 1, row), (size_t)W));
+	if (mt_dist_allgather(cfg->dist, local, n_local * row, all)) {
+		free(all);
+		return -1;
+	}
+	/* rank r's k-th post sits at position k*W + r; positions past n are the
+	 * padding (repeats of the first posts) and are dropped */
+	for (r = 0; r < W; r++)
+		for (k = 0; k < n_local; k++) {
+			size_t pos = k * (size_t)W + (size_t)r;
+			if (pos < n)
+				memcpy(probs + pos * C, all + ((size_t)r * n_local + k) * C, row);
+		}
+	free(all);
+	return 0;
+}
+
+/*
+ * Which peers' processes are gone, into gone[] (world_size). A killed
+ * process closes its sockets before it turns into a zombie, so a collective
+ * can break a moment before /proc shows the process gone: look again for
+ * up to 2 s while none is. Returns how many are gone.
+ */
+static int find_gone(const struct run_config *cfg, char *gone)
+{
+	int r, n = 0, tries;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	for (tries = 0; tries < 40; tries++) {
+		for (r = 0, n = 0; cfg->peers && r < cfg->world_size; r++) {
+			gone[r] = r != cfg->rank && dist_peer_gone(&cfg->peers[r]);
+			n += gone[r];
+		}
+		if (n || !cfg->peers)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return n;
+}
+
+int td_blame(const struct run_config *cfg, char *buf, size_t n)
+{
+	char *gone = xcalloc((size_t)cfg->world_size, 1);
+	size_t len = 0;
+	int r, ngone = 0, rank0 = 0;
+
+	buf[0] = '\0';
+	find_gone(cfg, gone);
+	for (r = 0; r < cfg->world_size; r++) {
+		if (!gone[r])
+			continue;
+		len += snprintf(buf + len, len < n ? n - len : 0, "%srank %d (pid %d on %s)",
+				ngone ? ", " : "", r, cfg->peers[r].pid, cfg->peers[r].host);
+		ngone++;
+		if (r == 0)
+			rank0 = 1;
+	}
+	if (len >= n)
+		len = n - 1;
+	if (ngone)
+		snprintf(buf + len, n - len, " %s gone", ngone > 1 ? "are" : "is");
+	else
+		snprintf(buf, n, "a peer rank stopped or timed out");
+	free(gone);
+	return rank0;
+}
+
+int td_reporter(const struct run_config *cfg)
+{
+	char *gone;
+	int r, ret = 1;
+	if (cfg->rank == 0)
+		return 1;
+	if (!cfg->peers)
+		return 0;
+	gone = xcalloc((size_t)cfg->world_size, 1);
+	find_gone(cfg, gone);
+	for (r = 0; r < cfg->rank; r++)
+		if (!gone[r])
+			ret = 0;
+	free(gone);
+	return ret;
+}
+
+void td_resize_world(const struct run_config *cfg, struct train_state *st, int64_t run_id, int verbose)
+{
+	int64_t old = st->world_size > 0 ? st->world_size : 1, w = cfg->world_size > 0 ? cfg->world_size : 1;
+	int64_t B = cfg->batch_size, done;
+
+	if (old == w)
+		return;
+	done = (int64_t)st->step * B * old;
+	st->step = (int32_t)(done / (B * w));
+	st->world_size = (int32_t)w;
+	if (verbose)
+		fprintf(stderr, "run %lld: resuming with %lld rank%s (it ran on %lld): epoch %d goes on "
+				"at step %d\n", (long long)run_id, (long long)w, w > 1 ? "s" : "",
+			(long long)old, st->epoch, st->step);
+}
