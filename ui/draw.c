@@ -254,6 +254,27 @@ static void axis_label(char *buf, size_t n, double v)
 		snprintf(buf, n, "%.3f", v);
 }
 
+/* The y axis (max, middle and min labelled in label_w columns) and the x axis
+ * line of a pw x ph plot whose title is on row y, in the current attribute. */
+static void draw_axes(const struct chart *c, int y, int x, int label_w, int pw, int ph)
+{
+	char lab[32];
+	int r, col;
+	axis_label(lab, sizeof(lab), c->ymax);
+	ui_text_right(y + 1, x, label_w, lab);
+	if (ph >= 3) {
+		axis_label(lab, sizeof(lab), (c->ymax + c->ymin) / 2);
+		ui_text_right(y + 1 + (ph - 1) / 2, x, label_w, lab);
+	}
+	axis_label(lab, sizeof(lab), c->ymin);
+	ui_text_right(y + ph, x, label_w, lab);
+	for (r = 0; r < ph; r++)
+		mvaddwstr(y + 1 + r, x + label_w, L"\u2502");
+	mvaddwstr(y + 1 + ph, x + label_w, L"\u2514");
+	for (col = 0; col < pw; col++)
+		mvaddwstr(y + 1 + ph, x + label_w + 1 + col, L"\u2500");
+}
+
 void ui_chart(int y, int x, int w, int h, const char *title, const struct chart_series *s,
 	      int ns, const char *const *legend)
 {
@@ -278,19 +299,7 @@ void ui_chart(int y, int x, int w, int h, const char *title, const struct chart_
 	chart_plot(&c, pw, ph, s, ns);
 	/* y axis: max at the top, mid, min at the bottom. */
 	ui_attr(PAIR_DIM, A_NORMAL);
-	axis_label(lab, sizeof(lab), c.ymax);
-	ui_text_right(y + 1, x, label_w, lab);
-	if (ph >= 3) {
-		axis_label(lab, sizeof(lab), (c.ymax + c.ymin) / 2);
-		ui_text_right(y + 1 + (ph - 1) / 2, x, label_w, lab);
-	}
-	axis_label(lab, sizeof(lab), c.ymin);
-	ui_text_right(y + ph, x, label_w, lab);
-	for (r = 0; r < ph; r++)
-		mvaddwstr(y + 1 + r, x + label_w, L"\u2502");
-	mvaddwstr(y + 1 + ph, x + label_w, L"\u2514");
-	for (col = 0; col < pw; col++)
-		mvaddwstr(y + 1 + ph, x + label_w + 1 + col, L"\u2500");
+	draw_axes(&c, y, x, label_w, pw, ph);
 	/* x labels: first and last epoch, and "epoch" in the middle. */
 	snprintf(lab, sizeof(lab), "%g", c.xmin);
 	ui_text(y + 1 + ph, x + label_w + 1, pw, lab);
@@ -354,7 +363,7 @@ void ui_scatter(int y, int x, int w, int h, const char *title, const struct char
 	struct chart c;
 	char lab[48];
 	double range[2] = { -0.5, ncats - 0.5 };
-	int pw, ph, r, col, k, label_w = 8, next, x0;
+	int pw, ph, k, label_w = 8, next, x0;
 	if (w < label_w + 12 || h < 5)
 		return;
 	pw = w - label_w - 1;
@@ -369,19 +378,7 @@ void ui_scatter(int y, int x, int w, int h, const char *title, const struct char
 	ui_textf(y, x + k, w - k, "   x: %s%s", xname ? xname : "", c.logx ? ", log scale" : "");
 	ui_attr_off();
 	ui_attr(PAIR_DIM, A_NORMAL);
-	axis_label(lab, sizeof(lab), c.ymax);
-	ui_text_right(y + 1, x, label_w, lab);
-	if (ph >= 3) {
-		axis_label(lab, sizeof(lab), (c.ymax + c.ymin) / 2);
-		ui_text_right(y + 1 + (ph - 1) / 2, x, label_w, lab);
-	}
-	axis_label(lab, sizeof(lab), c.ymin);
-	ui_text_right(y + ph, x, label_w, lab);
-	for (r = 0; r < ph; r++)
-		mvaddwstr(y + 1 + r, x + label_w, L"\u2502");
-	mvaddwstr(y + 1 + ph, x + label_w, L"\u2514");
-	for (col = 0; col < pw; col++)
-		mvaddwstr(y + 1 + ph, x0 + col, L"\u2500");
+	draw_axes(&c, y, x, label_w, pw, ph);
 	/* Ticks: each category; each decade on a log axis; else the ends and the middle. */
 	next = x0;
 	if (c.empty) {

@@ -146,8 +146,7 @@ extern "C" int mt_dist_new(const struct mt_dist_opts *o, mt_dist **out)
 		so.masterListenFd = o->listen_fd;
 	d->store = c10::make_intrusive<c10d::TCPStore>(o->master_addr ? o->master_addr : "127.0.0.1", so);
 	d->ctrl = make_group(d.get(), "mmdb/ctrl/", "gloo");
-	d->grad = d->backend == "gloo" ? make_group(d.get(), "mmdb/grad/", "gloo")
-				       : make_group(d.get(), "mmdb/grad/", d->backend);
+	d->grad = make_group(d.get(), "mmdb/grad/", d->backend);
 	*out = d.release();
 	return 0;
 	MT_CATCH(-1)
