@@ -91,12 +91,28 @@ void dist_peer_self(struct dist_peer *p)
 	gethostname(p->host, sizeof(p->host) - 1);
 }
 
-int dist_peer_gone(const struct dist_peer *p)
+/* A process's state letter from /proc/PID/stat ('R', 'S', 'T', 'Z'...),
+ * 'X' when it has no entry there, 0 when it cannot be read. */
+static char proc_state(int pid)
 {
-	struct dist_peer me;
 	char path[64], buf[512], *rp;
 	FILE *f;
 	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return errno == ENOENT ? 'X' : 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+int dist_peer_gone(const struct dist_peer *p)
+{
+	struct dist_peer me;
+	char st;
 
 	dist_peer_self(&me);
 	if (strcmp(me.host, p->host) || p->pid <= 0)
@@ -104,14 +120,8 @@ int dist_peer_gone(const struct dist_peer *p)
 	if (kill((pid_t)p->pid, 0) && errno == ESRCH)
 		return 1;
 	/* a killed child its parent has not reaped yet: state Z in /proc */
-	snprintf(path, sizeof(path), "/proc/%d/stat", p->pid);
-	if (!(f = fopen(path, "r")))
-		return errno == ENOENT;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	rp = strrchr(buf, ')');
-	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+	st = proc_state(p->pid);
+	return st == 'Z' || st == 'X';
 }
 
 /* ---- mmdb run --nproc ---- */
@@ -186,6 +196,20 @@ static void describe_exit(int rank, pid_t pid, int st)
 	else if (WIFEXITED(st) && WEXITSTATUS(st))
 		fprintf(stderr, "mmdb: rank %d (pid %d) exited with status %d\n", rank, (int)pid,
 			WEXITSTATUS(st));
+}
+
+/* 1 when every rank still running is stopped. */
+static int all_stopped(const pid_t *pids, int nproc)
+{
+	int i, n = 0;
+	for (i = 0; i < nproc; i++) {
+		if (pids[i] <= 0)
+			continue;
+		if (proc_state(pids[i]) != 'T')
+			return 0;
+		n++;
+	}
+	return n > 0;
 }
 
 int dist_launch(int nproc, const char *db_path, const char *cache_dir, int quiet,
@@ -264,13 +288,18 @@ int dist_launch(int nproc, const char *db_path, const char *cache_dir, int quiet
 			launch_signal = 0;
 		}
 		/* A rank ended badly: the others should fail on their own (their
-		 * collectives break); past the grace period they are stopped. */
-		if (first_bad >= 0 && !sent_term && now_seconds() - bad_at > grace) {
+		 * collectives break); past the grace period, or at once when every
+		 * one left is stopped (SIGSTOP: it cannot end by itself), they are
+		 * stopped. */
+		if (first_bad >= 0 && !sent_term &&
+		    (now_seconds() - bad_at > grace || all_stopped(pids, nproc))) {
 			fprintf(stderr, "mmdb: stopping the other ranks (rank %d ended %.0f s ago)\n",
 				first_bad, now_seconds() - bad_at);
 			for (i = 0; i < nproc; i++)
-				if (pids[i] > 0)
+				if (pids[i] > 0) {
 					kill(pids[i], SIGTERM);
+					kill(pids[i], SIGCONT); /* a stopped rank too */
+				}
 			sent_term = 1;
 		}
 		if (sent_term && !sent_kill && now_seconds() - bad_at > grace + 30) {

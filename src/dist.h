@@ -14,6 +14,13 @@
 #define DIST_DEFAULT_PORT 29500
 #define DIST_DEFAULT_TIMEOUT 300.0   /* seconds; MMDB_DIST_TIMEOUT overrides */
 
+/* After a collective timed out, how long a rank waits to hear from the
+ * others (to tell a rank that hangs from those that wait for it). */
+static inline double dist_rollcall_wait(double timeout)
+{
+	return timeout < 30 ? timeout : 30;
+}
+
 struct dist_env {
 	int rank, world_size, local_rank;
 	char master_addr[256];

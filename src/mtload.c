@@ -62,7 +62,8 @@
 	X(int, mt_dist_allgather, (mt_dist *d, const void *in, size_t n, void *out), \
 	  (d, in, n, out), -1) \
 	X(int, mt_dist_broadcast, (mt_dist *d, void *buf, size_t n, int root), (d, buf, n, root), -1) \
-	X(int, mt_dist_barrier, (mt_dist *d), (d), -1)
+	X(int, mt_dist_barrier, (mt_dist *d), (d), -1) \
+	X(int, mt_dist_rollcall, (mt_dist *d, double wait_s, char *here), (d, wait_s, here), -1)
 
 #define MT_FIELD(ret, name, params, args, fail) ret (*name) params;
 

@@ -245,7 +245,7 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	struct loader *ld = T->ld[which];
 	struct loader_batch *b;
 	struct progress *pg;
-	double loss_sum = 0, weight_sum = 0, t0 = now_seconds();
+	double loss_sum = 0, weight_sum = 0, t0 = now_seconds(), t_gather;
 	int C = T->C, B = T->cfg->batch_size, rc, ret = -1;
 	float *pad_probs = NULL, *dst;
 	size_t i, n_local = loader_shard_size(sd->n, T->cfg->world_size);
@@ -303,10 +303,11 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	}
 	if (rc < 0)
 		goto out;
+	t_gather = now_seconds();
 	if (T->cfg->dist && td_gather_probs(T->cfg, dst, n_local, sd->n, C, r->probs)) {
 		char who[512];
-		td_blame(T->cfg, who, sizeof(who));
-		error("evaluating %s: %s: %s", sd->name, who, mt_last_error());
+		td_blame(T->cfg, t_gather, who, sizeof(who));
+		error("evaluating %s: %s%s%s", sd->name, who, *who ? ": " : "", mt_last_error());
 		goto out;
 	}
 	for (i = 0; i < sd->n; i++) {
@@ -368,14 +369,15 @@ static int save_checkpoint(struct trainer *T, const char *path)
 }
 
 /* The run's status 'failed': rank 0 records it; another rank only when
- * rank 0's process is gone and the row still says 'running'. */
+ * rank 0's process is gone or silent. The first to record it is kept (a
+ * rank 0 that hung and comes back must not replace rank 1's account). */
 static void record_failure(struct trainer *T, const char *reason)
 {
 	if (!T->run_id)
 		return;
-	if (T->writer)
+	if (T->writer && !T->cfg->dist)
 		tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
-	else if (td_reporter(T->cfg))
+	else if (T->writer || td_reporter(T->cfg))
 		tdb_fail_running(T->db, T->run_id, reason, run_seconds(T));
 }
 
@@ -389,8 +391,8 @@ static int train_epoch(struct trainer *T)
 	struct loader *ld = T->ld[0];
 	struct loader_batch *b;
 	struct progress *pg;
-	char label[64], note[128], reason[1024];
-	double sums[4];
+	char label[64], note[128], reason[1024], who[512] = "";
+	double sums[4], step_t0 = 0;
 	int64_t per_epoch = loader_batches(ld);
 	double t0 = now_seconds(), w0 = loader_wait_seconds(ld), last_note = 0, lr_set = -1;
 	int rc;
@@ -404,6 +406,7 @@ static int train_epoch(struct trainer *T)
 		int correct = 0;
 		double lr = step_lr(T, per_epoch), t;
 
+		step_t0 = now_seconds();
 		if (lr != lr_set && mt_set_lr(T->model, lr) == 0)
 			lr_set = lr;
 		T->st.last_lr = lr;
@@ -466,15 +469,10 @@ static int train_epoch(struct trainer *T)
 	}
 	return interrupt_flag ? 1 : 0;
 step_failed:
-	if (cfg->dist) {
-		char who[512];
-		td_blame(cfg, who, sizeof(who));
-		snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s: %s",
-			 T->st.epoch, T->st.step + 1, who, mt_last_error());
-	} else {
-		snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s",
-			 T->st.epoch, T->st.step + 1, mt_last_error());
-	}
+	if (cfg->dist)
+		td_blame(cfg, step_t0, who, sizeof(who));
+	snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s%s%s",
+		 T->st.epoch, T->st.step + 1, who, *who ? ": " : "", mt_last_error());
 	loader_release(ld, b);
 failed:
 	T->st.seconds += now_seconds() - t0;

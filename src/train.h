@@ -91,6 +91,9 @@ struct run_config {
 	struct mt_dist *dist;
 	int rank, world_size, local_rank;
 	struct dist_peer *peers;      /* world_size: every rank's process */
+	double dist_timeout;          /* seconds a collective waits for the others */
+	int dist_agent_store;         /* the store is the launcher's, not rank 0's */
+	char *lost;                   /* world_size: ranks found gone or silent (td_blame) */
 	/* A sweep's trial (mmdb sweep run): the runs row links to both; 0 = none. */
 	int64_t sweep_id, trial_id;
 	/*

@@ -90,31 +90,75 @@ static int find_gone(const struct run_config *cfg, char *gone)
 	return n;
 }
 
-int td_blame(const struct run_config *cfg, char *buf, size_t n)
+/* The ranks that did not answer a roll call (after a collective timed out)
+ * into silent[]; returns how many, or -1 when the store did not answer. */
+static int find_silent(const struct run_config *cfg, char *silent)
 {
-	char *gone = xcalloc((size_t)cfg->world_size, 1);
+	char *here = xcalloc((size_t)cfg->world_size, 1);
+	int r, n = 0, rc;
+
+	rc = mt_dist_rollcall(cfg->dist, dist_rollcall_wait(cfg->dist_timeout), here);
+	for (r = 0; r < cfg->world_size; r++) {
+		silent[r] = rc == 0 && !here[r];
+		n += silent[r];
+	}
+	free(here);
+	return rc < 0 ? -1 : n;
+}
+
+static size_t name_ranks(const struct run_config *cfg, const char *which, const char *what,
+			 char *buf, size_t len, size_t n)
+{
+	int r, k = 0, count = 0;
+
+	for (r = 0; r < cfg->world_size; r++)
+		count += which[r] != 0;
+	if (!count)
+		return len;
+	for (r = 0; r < cfg->world_size; r++) {
+		if (!which[r])
+			continue;
+		len += snprintf(buf + len, len < n ? n - len : 0, "%s%srank %d (pid %d on %s)",
+				len && !k ? "; " : "", k ? ", " : "", r, cfg->peers[r].pid,
+				cfg->peers[r].host);
+		k++;
+	}
+	len += snprintf(buf + len, len < n ? n - len : 0, " %s %s", count > 1 ? "are" : "is", what);
+	return len;
+}
+
+int td_blame(const struct run_config *cfg, double since, char *buf, size_t n)
+{
+	int W = cfg->world_size, r, ngone, nsilent = 0;
+	char *gone = xcalloc((size_t)W, 1), *silent = xcalloc((size_t)W, 1), what[64];
+	double waited = now_seconds() - since;
 	size_t len = 0;
-	int r, ngone = 0, rank0 = 0;
 
 	buf[0] = '\0';
-	find_gone(cfg, gone);
-	for (r = 0; r < cfg->world_size; r++) {
-		if (!gone[r])
-			continue;
-		len += snprintf(buf + len, len < n ? n - len : 0, "%srank %d (pid %d on %s)",
-				ngone ? ", " : "", r, cfg->peers[r].pid, cfg->peers[r].host);
-		ngone++;
-		if (r == 0)
-			rank0 = 1;
+	ngone = find_gone(cfg, gone);
+	/* none gone, and the collective waited its whole timeout: one that
+	 * hangs stays silent when the others, timed out too, call the roll */
+	if (!ngone && cfg->dist_timeout > 0 && waited >= 0.9 * cfg->dist_timeout) {
+		nsilent = find_silent(cfg, silent);
+		if (nsilent < 0 && !cfg->dist_agent_store && cfg->rank != 0) {
+			silent[0] = 1; /* rank 0's process hosts the store */
+			nsilent = 1;
+		}
 	}
+	len = name_ranks(cfg, gone, "gone", buf, len, n);
+	snprintf(what, sizeof(what), "not responding (no answer in %.0f s)", waited);
+	len = name_ranks(cfg, silent, what, buf, len, n);
 	if (len >= n)
-		len = n - 1;
-	if (ngone)
-		snprintf(buf + len, n - len, " %s gone", ngone > 1 ? "are" : "is");
-	else
-		snprintf(buf, n, "a peer rank stopped or timed out");
+		buf[n - 1] = '\0';
+	if (!len && nsilent < 0)
+		snprintf(buf, n, "the launcher's store does not answer");
+	else if (!len && waited >= 0.9 * cfg->dist_timeout)
+		snprintf(buf, n, "the ranks timed out waiting for each other (%.0f s)", waited);
+	for (r = 0; cfg->lost && r < W; r++)
+		cfg->lost[r] = gone[r] || silent[r];
 	free(gone);
-	return rank0;
+	free(silent);
+	return cfg->lost && cfg->lost[0];
 }
 
 int td_reporter(const struct run_config *cfg)
@@ -128,7 +172,7 @@ int td_reporter(const struct run_config *cfg)
 	gone = xcalloc((size_t)cfg->world_size, 1);
 	find_gone(cfg, gone);
 	for (r = 0; r < cfg->rank; r++)
-		if (!gone[r])
+		if (!gone[r] && !(cfg->lost && cfg->lost[r]))
 			ret = 0;
 	free(gone);
 	return ret;

@@ -78,11 +78,17 @@ int td_agree(const struct run_config *cfg, int ok);
  * order, see loader_shard_index) into probs (n*C floats, list order). */
 int td_gather_probs(const struct run_config *cfg, const float *local, size_t n_local, size_t n,
 		    int C, float *probs);
-/* Names the ranks whose processes are gone (same host), or says that a
- * peer stopped, into buf. Returns 1 when rank 0 is among the gone. */
-int td_blame(const struct run_config *cfg, char *buf, size_t n);
-/* 1 when this rank records the run: rank 0, or the lowest live rank when
- * rank 0's process is gone. */
+/*
+ * After a collective failed (it started at since, now_seconds()): names
+ * into buf the ranks whose processes are gone (same host) and, when the
+ * collective waited its whole timeout, those that do not answer a roll
+ * call (a rank that hangs); buf is empty when no peer is to blame (the
+ * failure was this rank's own). Marks them in cfg->lost. Returns 1 when
+ * rank 0 is among them.
+ */
+int td_blame(const struct run_config *cfg, double since, char *buf, size_t n);
+/* 1 when this rank records the run: rank 0, or the lowest rank left when
+ * the ranks below it are gone or silent. */
 int td_reporter(const struct run_config *cfg);
 /*
  * A checkpoint resumed by another number of ranks: the epoch in progress

@@ -480,6 +480,9 @@ static int join_group(const struct dist_env *de, struct run_config *cfg)
 	cfg->world_size = de->world_size;
 	cfg->local_rank = de->local_rank;
 	cfg->peers = xcalloc((size_t)de->world_size, sizeof(*cfg->peers));
+	cfg->lost = xcalloc((size_t)de->world_size, 1);
+	cfg->dist_timeout = de->timeout;
+	cfg->dist_agent_store = de->agent_store;
 	dist_peer_self(&me);
 	if (mt_dist_allgather(cfg->dist, &me, sizeof(me), cfg->peers))
 		return error("rank %d: cannot learn the other ranks' processes: %s", de->rank,
@@ -512,7 +515,7 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 					   de.launcher, de.world_size);
 		rargv = without_nproc(argc, argv, &rargc);
 		rc = dist_launch(cfg.nproc, ctx->db_path, ctx->cache_dir, ctx->quiet, rargc, rargv,
-				 de.timeout + 15);
+				 de.timeout + dist_rollcall_wait(de.timeout) + 15);
 		free(rargv);
 		return rc;
 	}
@@ -566,6 +569,7 @@ int cmd_run(int argc, char **argv, struct mmdb_ctx *ctx)
 out:
 	mt_dist_free(cfg.dist);
 	free(cfg.peers);
+	free(cfg.lost);
 	free((void *)cfg.tags);
 	run_argv_free(sargc, sargv);
 	return rc;

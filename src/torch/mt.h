@@ -225,6 +225,16 @@ int mt_dist_allgather(mt_dist *d, const void *in, size_t n, void *out);
 int mt_dist_broadcast(mt_dist *d, void *buf, size_t n, int root);
 int mt_dist_barrier(mt_dist *d);
 
+/*
+ * Not a collective: after a collective timed out, this rank tells the
+ * others through the store that it is alive, and waits up to wait_s
+ * seconds in all to hear the same from each of them. here[r] (world_size
+ * bytes) becomes 1 for every rank heard from, this one included. Returns
+ * 0, or -1 when the store itself does not answer (here[] then holds this
+ * rank alone).
+ */
+int mt_dist_rollcall(mt_dist *d, double wait_s, char *here);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,9 +18,12 @@ const char *mt_last_error(void)
 	return last_error.c_str();
 }
 
+// torch's own errors (c10::Error) carry their C++ backtrace after the
+// message: the user gets the message alone, one line where it was one.
 void mt_set_error(const std::string &msg)
 {
-	last_error = msg;
+	auto bt = msg.find("\nException raised from ");
+	last_error = bt == std::string::npos ? msg : msg.substr(0, bt);
 }
 
 // Linked directly, the wrapper is always loaded (mmdb's own mt_load, in
@@ -40,7 +43,7 @@ int mt_cuda_available(void)
 	try {
 		return torch::cuda::is_available() ? 1 : 0;
 	} catch (const std::exception &e) {
-		last_error = e.what();
+		mt_set_error(e.what());
 		return 0;
 	}
 }
@@ -50,7 +53,7 @@ int mt_cuda_device_count(void)
 	try {
 		return (int)torch::cuda::device_count();
 	} catch (const std::exception &e) {
-		last_error = e.what();
+		mt_set_error(e.what());
 		return 0;
 	}
 }
@@ -66,7 +69,7 @@ int mt_set_num_threads(int n)
 		torch::set_num_threads(n);
 		return 0;
 	} catch (const std::exception &e) {
-		last_error = e.what();
+		mt_set_error(e.what());
 		return -1;
 	}
 }
@@ -77,7 +80,7 @@ int mt_manual_seed(uint64_t seed)
 		torch::manual_seed(seed);
 		return 0;
 	} catch (const std::exception &e) {
-		last_error = e.what();
+		mt_set_error(e.what());
 		return -1;
 	}
 }
@@ -117,7 +120,7 @@ int mt_cuda_device_name(int index, char *buf, size_t n)
 			snprintf(buf, n, "cuda:%d", index);  // no driver library to ask
 		return 0;
 	} catch (const std::exception &e) {
-		last_error = e.what();
+		mt_set_error(e.what());
 		return -1;
 	}
 }

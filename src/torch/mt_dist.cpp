@@ -26,25 +26,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <stdexcept>
 
 using torch::Tensor;
 using c10::intrusive_ptr;
-
-// torch's own errors without their C++ backtrace: one line for the user
-#define MT_TRY try {
-#define MT_CATCH(ret) \
-	} catch (const c10::Error &e) { \
-		mt_set_error(e.what_without_backtrace()); \
-		return ret; \
-	} catch (const std::exception &e) { \
-		mt_set_error(e.what()); \
-		return ret; \
-	} catch (...) { \
-		mt_set_error("unknown C++ exception"); \
-		return ret; \
-	}
 
 // DDP's defaults: 25 MiB buckets, the first one 1 MiB so that the first
 // all-reduce starts early in backward.
@@ -362,6 +351,68 @@ extern "C" int mt_dist_barrier(mt_dist *d)
 	double x = 0;
 	std::vector<Tensor> t{torch::from_blob(&x, {1}, torch::kFloat64).clone()};
 	d->ctrl->allreduce(t)->wait();
+	return 0;
+	MT_CATCH(-1)
+}
+
+// A roll call's answers; shared with the thread that asks the store, which
+// may outlive the call (a stopped store host never answers its socket).
+struct Rollcall {
+	std::mutex mu;
+	std::condition_variable cv;
+	bool done = false;
+	std::vector<char> here;
+	std::string error;
+};
+
+static void rollcall_ask(std::shared_ptr<Rollcall> rc, intrusive_ptr<c10d::Store> store, int rank,
+			 int world, std::chrono::milliseconds wait)
+{
+	using namespace std::chrono;
+	const std::string key = "mmdb/rollcall/";
+	std::vector<char> here(world, 0);
+	std::string error;
+	auto until = steady_clock::now() + wait;
+	here[rank] = 1;
+	try {
+		store->setTimeout(wait);
+		store->set(key + std::to_string(rank), std::vector<uint8_t>{1});
+		for (int r = 0; r < world; r++) {
+			if (here[r])
+				continue;
+			auto left = duration_cast<milliseconds>(until - steady_clock::now());
+			try {
+				store->wait({key + std::to_string(r)}, std::max(left, milliseconds(1)));
+				here[r] = 1;
+			} catch (const c10::DistStoreError &) {
+				// not heard from in time
+			}
+		}
+	} catch (const std::exception &e) {
+		error = e.what();
+	}
+	std::lock_guard<std::mutex> lk(rc->mu);
+	rc->here = here;
+	rc->error = error;
+	rc->done = true;
+	rc->cv.notify_all();
+}
+
+extern "C" int mt_dist_rollcall(mt_dist *d, double wait_s, char *here)
+{
+	for (int r = 0; r < d->world; r++)
+		here[r] = r == d->rank;
+	MT_TRY
+	auto wait = std::chrono::milliseconds((int64_t)(wait_s * 1000));
+	auto rc = std::make_shared<Rollcall>();
+	std::thread(rollcall_ask, rc, d->store, d->rank, d->world, wait).detach();
+	std::unique_lock<std::mutex> lk(rc->mu);
+	if (!rc->cv.wait_for(lk, wait + std::chrono::seconds(2), [&] { return rc->done; }))
+		fail("the store at rank 0's host does not answer");
+	if (!rc->error.empty())
+		fail(rc->error);
+	for (int r = 0; r < d->world; r++)
+		here[r] = rc->here[r];
 	return 0;
 	MT_CATCH(-1)
 }

@@ -21,8 +21,21 @@
 #include <memory>
 #include <string>
 
-// Sets the message mt_last_error() returns (mt_core.cpp).
+// Sets the message mt_last_error() returns (mt_core.cpp), without the C++
+// backtrace torch's errors append.
 void mt_set_error(const std::string &msg);
+
+// The body of every extern "C" entry point: an exception becomes
+// mt_last_error() and the return value ret.
+#define MT_TRY try {
+#define MT_CATCH(ret) \
+	} catch (const std::exception &e) { \
+		mt_set_error(e.what()); \
+		return ret; \
+	} catch (...) { \
+		mt_set_error("unknown C++ exception"); \
+		return ret; \
+	}
 
 struct mt_bert_preset {
 	const char *name;

@@ -68,16 +68,6 @@ void mt_model_set_hooks(mt_model *m, std::shared_ptr<MtStepHooks> h)
 	m->hooks = std::move(h);
 }
 
-#define MT_TRY try {
-#define MT_CATCH(ret) \
-	} catch (const std::exception &e) { \
-		mt_set_error(e.what()); \
-		return ret; \
-	} catch (...) { \
-		mt_set_error("unknown C++ exception"); \
-		return ret; \
-	}
-
 static void fail(const std::string &msg)
 {
 	throw std::runtime_error(msg);

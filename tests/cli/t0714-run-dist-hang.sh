@@ -1,0 +1,57 @@
+#!/bin/sh
+# A rank that hangs (SIGSTOP: alive, silent) in a data-parallel run: the
+# other times out after MMDB_DIST_TIMEOUT, calls the roll through the store
+# and ends the run failed naming the silent rank; the launcher then stops
+# it and exits. Then rank 0 hangs: the store it hosts does not answer, so
+# rank 1 names it and records the failure. Both runs resume to completion.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_run.sh"
+
+check "synthetic dataset" setup_synthetic 96 32 32
+end_without_torch "hung ranks"
+args="--modalities text --text-model bert-tiny --max-len 12 --lr 1e-3 --optimizer adamw
+	--threads 1 --workers 1 --seed 5 --epochs 30 --early-stop 0 --batch-size 8"
+
+rank_pid() {
+	for p in $(pgrep -P "$1"); do
+		if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "RANK=$2"; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+# stop_rank NAME RANK: starts a 2-rank run NAME with a 4 s timeout, stops
+# RANK (SIGSTOP) once epoch 2 is recorded; $secs: from the stop to the
+# launcher's end.
+stop_rank() {
+	MMDB_DIST_TIMEOUT=4 "$MMDB" -q run --name "$1" $args --nproc 2 >"$T/$1.out" 2>&1 &
+	launcher=$!
+	wait_for "SELECT count(*) >= 4 FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = '$1'" $((60 * SLOW))
+	victim=$(rank_pid "$launcher" "$2")
+	[ -n "$victim" ] || { fail "rank $2 of $1 found"; kill "$launcher"; return 1; }
+	t0=$(date +%s)
+	kill -STOP "$victim"
+	i=0
+	while kill -0 "$launcher" 2>/dev/null && [ $i -lt $((900 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
+	secs=$(($(date +%s) - t0))
+	kill -9 "$launcher" "$victim" 2>/dev/null
+	wait "$launcher" 2>/dev/null
+}
+
+stop_rank h1 1
+check_match "rank 1 stopped: the launcher ended within 60 s (${secs}s)" "$secs" '^([0-9]|[1-5][0-9])$'
+check_eq "status failed" "$(q "SELECT status FROM runs WHERE name = 'h1'")" failed
+check_match "the reason names rank 1 as not responding" "$(q "SELECT reason FROM runs WHERE name = 'h1'")" \
+	"rank 1 \(pid $victim on .*\) is not responding \(no answer in [0-9]+ s\)"
+check_eq "rank 0 is not blamed" "$(q "SELECT reason FROM runs WHERE name = 'h1'" | grep -c "rank 0")" 0
+check_match "the launcher stopped the hung rank" "$(cat "$T/h1.out")" "stopping the other ranks"
+check_status "resume with 2 ranks" 0 "$MMDB" -q run --resume h1 --nproc 2
+check_eq "completed, 30 epochs" "$(q "SELECT status||'|'||epochs_done FROM run_summary WHERE name = 'h1'")" \
+	"completed|30"
+
+stop_rank h0 0
+check_match "rank 0 stopped: the launcher ended within 60 s (${secs}s)" "$secs" '^([0-9]|[1-5][0-9])$'
+check_eq "status failed (written by rank 1)" "$(q "SELECT status FROM runs WHERE name = 'h0'")" failed
+check_match "the reason names rank 0 as not responding" "$(q "SELECT reason FROM runs WHERE name = 'h0'")" \
+	"rank 0 \(pid $victim on .*\) is not responding"
+check_status "resume with 1 process" 0 "$MMDB" -q run --resume h0
+check_eq "completed" "$(q "SELECT status||'|'||epochs_done FROM run_summary WHERE name = 'h0'")" "completed|30"
