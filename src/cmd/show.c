@@ -15,8 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The run's rows, then its config's keys. Each setting once, as the
+ * dashboard's run screen shows it: a config key the rows already give
+ * (name, notes, tags, vocab) is left out, and a text-only or image-only
+ * run's fusion is 'none' (its config keeps the default it never used).
+ */
 static const char run_sql[] =
-	"SELECT key, value FROM (SELECT 1 AS o, 'id' AS key, id AS value FROM runs WHERE id = ?1 "
+	"WITH r(o, key, value) AS (SELECT 1, 'id', id FROM runs WHERE id = ?1 "
 	"UNION ALL SELECT 2, 'name', name FROM runs WHERE id = ?1 "
 	"UNION ALL SELECT 3, 'status', status FROM runs WHERE id = ?1 "
 	"UNION ALL SELECT 4, 'reason', reason FROM runs WHERE id = ?1 "
@@ -29,15 +35,17 @@ static const char run_sql[] =
 	"UNION ALL SELECT 11, 'best_epoch', best_epoch FROM runs WHERE id = ?1 "
 	"UNION ALL SELECT 12, 'posts', train_posts || ' train, ' || validate_posts || ' validate, ' "
 	"|| test_posts || ' test' FROM runs WHERE id = ?1 "
-	"UNION ALL SELECT 13, 'vocab', (SELECT path FROM vocabs v WHERE v.id = runs.vocab_id) "
-	"FROM runs WHERE id = ?1 "
+	"UNION ALL SELECT 13, 'vocab', coalesce((SELECT path FROM vocabs v WHERE v.id = runs.vocab_id), "
+	"json_extract(runs.config, '$.vocab')) FROM runs WHERE id = ?1 "
 	"UNION ALL SELECT 14, 'checkpoint_best', checkpoint_best FROM runs WHERE id = ?1 "
 	"UNION ALL SELECT 15, 'versions', 'mmdb ' || mmdb_version || ', libtorch ' || "
-	"coalesce(torch_version, '?') FROM runs WHERE id = ?1 "
-	"UNION ALL SELECT 100 + j.id, j.key, CASE j.type WHEN 'array' THEN j.value "
-	"WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE j.value END "
-	"FROM runs, json_each(runs.config) j WHERE runs.id = ?1 AND j.key NOT IN "
-	"('argv', 'name', 'notes', 'tags')) ORDER BY o";
+	"coalesce(torch_version, '?') FROM runs WHERE id = ?1) "
+	"SELECT key, value FROM (SELECT o, key, value FROM r "
+	"UNION ALL SELECT 100 + j.id, j.key, CASE WHEN j.key = 'fusion' AND "
+	"instr(runs.modalities, ',') = 0 THEN 'none' WHEN j.type = 'array' THEN j.value "
+	"WHEN j.type = 'true' THEN 'true' WHEN j.type = 'false' THEN 'false' ELSE j.value END "
+	"FROM runs, json_each(runs.config) j WHERE runs.id = ?1 AND j.key <> 'argv' "
+	"AND j.key NOT IN (SELECT key FROM r)) ORDER BY o";
 
 static const char epochs_sql[] =
 	"SELECT t.epoch, t.loss AS train_loss, t.accuracy AS train_acc, t.lr, t.samples_per_s, t.loader_wait, "

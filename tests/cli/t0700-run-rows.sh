@@ -126,6 +126,28 @@ check_match "show: test metrics" "$out" "== test"
 check_match "show: config" "$out" "plateau_factor"
 check "show --format json is JSON" "$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); assert len(d["epochs"]) == 2 and d["run"]["status"] == "completed"' "$("$MMDB" show --format json t1)"
 check_status "show of a missing run fails" 1 "$MMDB" show nosuch
+# Each setting once (the config repeats some of the run's rows, as vocab),
+# and a text-only run's fusion is none, as on the dashboard's run screen.
+settings() { printf '%s\n' "$1" | sed -n '/^== run$/,/^$/p' | awk 'NR > 2 && NF { print $1 }'; }
+out2=$("$MMDB" show t2)
+check_eq "show: the settings are read" "$(settings "$out" | grep -cxE 'vocab|fusion|lr|plateau_factor')" 4
+check_eq "show: each setting once" "$(settings "$out" | sort | uniq -d)" ""
+check_eq "show: each setting once (a text-only run)" "$(settings "$out2" | sort | uniq -d)" ""
+check_eq "show: a fused run's fusion" "$(printf '%s\n' "$out" | awk '$1 == "fusion" { print $2 }')" max
+check_eq "show: a text-only run's fusion is none" "$(printf '%s\n' "$out2" | awk '$1 == "fusion" { print $2 }')" none
+check_eq "show: the run's vocab" "$(printf '%s\n' "$out2" | awk '$1 == "vocab" { print $2 }')" \
+	"$(q "SELECT v.path FROM runs r JOIN vocabs v ON v.id = r.vocab_id WHERE r.id = $id2")"
+check "show --format json: each key once, fusion none for the text-only run" "$PY" -c '
+import collections, json, sys
+def once(pairs):
+    dup = [k for k, n in collections.Counter(k for k, _ in pairs).items() if n > 1]
+    assert not dup, dup
+    return dict(pairs)
+for arg, fusion in zip(sys.argv[1:], ("max", "none")):
+    run = json.loads(arg, object_pairs_hook=once)["run"]
+    assert run["fusion"] == fusion, (run["name"], run["fusion"])
+    assert run["vocab"] and run["lr"] == 0.001, run
+' "$("$MMDB" show --format json t1)" "$("$MMDB" show --format json t2)"
 
 out=$("$MMDB" compare t1 t2)
 check_match "compare: differing settings" "$out" "modalities +text,image +text"
