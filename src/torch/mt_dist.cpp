@@ -143,6 +143,15 @@ extern "C" int mt_dist_new(const struct mt_dist_opts *o, mt_dist **out)
 
 extern "C" void mt_dist_free(mt_dist *d)
 {
+	if (!d)
+		return;
+	// As destroy_process_group: NCCL's communicators are shut down (their
+	// work flushed, or aborted after a failure) before the group goes.
+	try {
+		if (d->grad && d->backend == "nccl")
+			d->grad->shutdown();
+	} catch (...) {
+	}
 	try {
 		delete d;
 	} catch (...) {
