@@ -51,3 +51,4 @@ int mt_dist_allreduce(mt_dist *d, double *v, size_t n, int op) { return -1; }
 int mt_dist_allgather(mt_dist *d, const void *in, size_t n, void *out) { return -1; }
 int mt_dist_broadcast(mt_dist *d, void *buf, size_t n, int root) { return -1; }
 int mt_dist_barrier(mt_dist *d) { return -1; }
+int mt_dist_rollcall(mt_dist *d, double wait_s, char *here) { return -1; }
