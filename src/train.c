@@ -48,6 +48,7 @@ struct split_data {
 
 struct trainer {
 	struct db *db;
+	char eval_failure[1024];      /* why a collective of an evaluation failed, or "" */
 	struct run_config *cfg;
 	int64_t run_id;
 	int C;
@@ -307,7 +308,9 @@ static int evaluate(struct trainer *T, int which, struct eval_result *r, const c
 	if (T->cfg->dist && td_gather_probs(T->cfg, dst, n_local, sd->n, C, r->probs)) {
 		char who[512];
 		td_blame(T->cfg, t_gather, who, sizeof(who));
-		error("evaluating %s: %s%s%s", sd->name, who, *who ? ": " : "", mt_last_error());
+		snprintf(T->eval_failure, sizeof(T->eval_failure), "evaluating %s: %s%s%s", sd->name,
+			 who, *who ? ": " : "", mt_last_error());
+		error("%s", T->eval_failure);
 		goto out;
 	}
 	for (i = 0; i < sd->n; i++) {
@@ -874,7 +877,7 @@ interrupted:
 	ret = 1;
 	goto out;
 fail_status:
-	record_failure(T, why);
+	record_failure(T, T->eval_failure[0] ? T->eval_failure : why);
 out:
 	best_val.labels = NULL;
 	best_val.post_ids = NULL;

@@ -50,3 +50,12 @@ v = next(iter(r[0].values())) if r else None
 print("" if v is None else v)'
 	}
 fi
+
+# rank_pid LAUNCHER RANK: the pid of that rank among the children of an
+# `mmdb run --nproc` launcher (its RANK variable).
+rank_pid() {
+	for p in $(pgrep -P "$1"); do
+		if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "RANK=$2"; then echo "$p"; return 0; fi
+	done
+	return 1
+}

@@ -12,13 +12,6 @@ end_without_torch "hung ranks"
 args="--modalities text --text-model bert-tiny --max-len 12 --lr 1e-3 --optimizer adamw
 	--threads 1 --workers 1 --seed 5 --epochs 30 --early-stop 0 --batch-size 8"
 
-rank_pid() {
-	for p in $(pgrep -P "$1"); do
-		if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "RANK=$2"; then echo "$p"; return 0; fi
-	done
-	return 1
-}
-
 # stop_rank NAME RANK: starts a 2-rank run NAME with a 4 s timeout, stops
 # RANK (SIGSTOP) once epoch 2 is recorded; $secs: from the stop to the
 # launcher's end.
