@@ -59,3 +59,21 @@ rank_pid() {
 	done
 	return 1
 }
+
+# signal_rank SIGNAL NAME RANK: starts a 2-rank run NAME (with $args), sends
+# SIGNAL to RANK once epoch 2 is recorded and waits for the launcher; sets
+# $victim (that rank's pid) and $secs (from the signal to the launcher's end).
+signal_rank() {
+	"$MMDB" -q run --name "$2" $args --nproc 2 >"$T/$2.out" 2>&1 &
+	launcher=$!
+	wait_for "SELECT count(*) >= 4 FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = '$2'" $((60 * SLOW))
+	victim=$(rank_pid "$launcher" "$3")
+	[ -n "$victim" ] || { fail "rank $3 of $2 found"; kill "$launcher"; return 1; }
+	t0=$(date +%s)
+	kill "-$1" "$victim"
+	i=0
+	while kill -0 "$launcher" 2>/dev/null && [ $i -lt $((900 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
+	secs=$(($(date +%s) - t0))
+	kill -9 "$launcher" "$victim" 2>/dev/null
+	wait "$launcher" 2>/dev/null
+}

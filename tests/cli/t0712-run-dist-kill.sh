@@ -12,24 +12,7 @@ end_without_torch "killed ranks"
 args="--modalities text --text-model bert-tiny --max-len 12 --lr 1e-3 --optimizer adamw
 	--threads 1 --workers 1 --seed 5 --epochs 40 --early-stop 0 --batch-size 8"
 
-# kill_rank NAME RANK: starts a 2-rank run NAME, kills RANK once epoch 2 is
-# recorded; sets $secs to the seconds from the kill to the launcher's end.
-kill_rank() {
-	"$MMDB" -q run --name "$1" $args --nproc 2 >"$T/$1.out" 2>&1 &
-	launcher=$!
-	wait_for "SELECT count(*) >= 4 FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = '$1'" $((60 * SLOW))
-	victim=$(rank_pid "$launcher" "$2")
-	[ -n "$victim" ] || { fail "rank $2 of $1 found"; kill "$launcher"; return 1; }
-	t0=$(date +%s)
-	kill -9 "$victim"
-	i=0
-	while kill -0 "$launcher" 2>/dev/null && [ $i -lt $((900 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
-	secs=$(($(date +%s) - t0))
-	kill -9 "$launcher" 2>/dev/null
-	wait "$launcher" 2>/dev/null
-}
-
-kill_rank k1 1
+signal_rank 9 k1 1
 check_match "rank 1 killed: the run ended within 60 s (${secs}s)" "$secs" '^([0-9]|[1-5][0-9])$'
 check_eq "status failed" "$(q "SELECT status FROM runs WHERE name = 'k1'")" failed
 check_match "the reason names rank 1" "$(q "SELECT reason FROM runs WHERE name = 'k1'")" "rank 1 \(pid [0-9]+ on .*\) is gone"
@@ -47,7 +30,7 @@ check_eq "completed, 40 epochs, a test row and 64 predictions" \
 	"$(q "SELECT status||'|'||epochs_done||'|'||(SELECT count(*) FROM epochs WHERE run_id = $id AND split = 'test')||'|'||
 	(SELECT count(*) FROM predictions WHERE run_id = $id) FROM run_summary WHERE id = $id")" "completed|40|1|64"
 
-kill_rank k0 0
+signal_rank 9 k0 0
 check_match "rank 0 killed: the run ended within 60 s (${secs}s)" "$secs" '^([0-9]|[1-5][0-9])$'
 check_eq "status failed (written by rank 1)" "$(q "SELECT status FROM runs WHERE name = 'k0'")" failed
 check_match "the reason names rank 0" "$(q "SELECT reason FROM runs WHERE name = 'k0'")" "rank 0 \(pid [0-9]+ on .*\) is gone"

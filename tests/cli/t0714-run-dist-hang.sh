@@ -9,28 +9,11 @@
 
 check "synthetic dataset" setup_synthetic 96 32 32
 end_without_torch "hung ranks"
+export MMDB_DIST_TIMEOUT=4 # seconds a collective waits
 args="--modalities text --text-model bert-tiny --max-len 12 --lr 1e-3 --optimizer adamw
 	--threads 1 --workers 1 --seed 5 --epochs 30 --early-stop 0 --batch-size 8"
 
-# stop_rank NAME RANK: starts a 2-rank run NAME with a 4 s timeout, stops
-# RANK (SIGSTOP) once epoch 2 is recorded; $secs: from the stop to the
-# launcher's end.
-stop_rank() {
-	MMDB_DIST_TIMEOUT=4 "$MMDB" -q run --name "$1" $args --nproc 2 >"$T/$1.out" 2>&1 &
-	launcher=$!
-	wait_for "SELECT count(*) >= 4 FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = '$1'" $((60 * SLOW))
-	victim=$(rank_pid "$launcher" "$2")
-	[ -n "$victim" ] || { fail "rank $2 of $1 found"; kill "$launcher"; return 1; }
-	t0=$(date +%s)
-	kill -STOP "$victim"
-	i=0
-	while kill -0 "$launcher" 2>/dev/null && [ $i -lt $((900 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
-	secs=$(($(date +%s) - t0))
-	kill -9 "$launcher" "$victim" 2>/dev/null
-	wait "$launcher" 2>/dev/null
-}
-
-stop_rank h1 1
+signal_rank STOP h1 1
 check_match "rank 1 stopped: the launcher ended within 60 s (${secs}s)" "$secs" '^([0-9]|[1-5][0-9])$'
 check_eq "status failed" "$(q "SELECT status FROM runs WHERE name = 'h1'")" failed
 check_match "the reason names rank 1 as not responding" "$(q "SELECT reason FROM runs WHERE name = 'h1'")" \
@@ -41,7 +24,7 @@ check_status "resume with 2 ranks" 0 "$MMDB" -q run --resume h1 --nproc 2
 check_eq "completed, 30 epochs" "$(q "SELECT status||'|'||epochs_done FROM run_summary WHERE name = 'h1'")" \
 	"completed|30"
 
-stop_rank h0 0
+signal_rank STOP h0 0
 check_match "rank 0 stopped: the launcher ended within 60 s (${secs}s)" "$secs" '^([0-9]|[1-5][0-9])$'
 check_eq "status failed (written by rank 1)" "$(q "SELECT status FROM runs WHERE name = 'h0'")" failed
 check_match "the reason names rank 0 as not responding" "$(q "SELECT reason FROM runs WHERE name = 'h0'")" \
