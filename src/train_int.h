@@ -1,10 +1,12 @@
 /*
- * train_int.h: what train.c and train_db.c share (not a public interface).
+ * train_int.h: what train.c, train_loop.c, train_db.c and train_dist.c
+ * share (not a public interface).
  */
 #ifndef MMDB_TRAIN_INT_H
 #define MMDB_TRAIN_INT_H
 
 #include "metrics.h"
+#include "torch/mt.h"
 #include "train.h"
 
 #include <stddef.h>
@@ -66,6 +68,58 @@ struct train_figures {
 	double loss, accuracy, seconds, samples_per_s, wait_share, lr;   /* accuracy NaN: unknown */
 	int64_t samples;
 };
+
+struct db;
+struct hf_model;
+struct loader;
+struct loader_item;
+struct tokenizer;
+
+/* The posts of one split, as loader items with the strings they borrow. */
+struct split_data {
+	const char *name;
+	struct loader_item *items;
+	size_t n, alloc;
+	char **strings;
+	size_t nstrings, strings_alloc;
+};
+
+/* A run being trained: what train.c sets up and train_loop.c runs. */
+struct trainer {
+	struct db *db;
+	char eval_failure[1024];      /* why a collective of an evaluation failed, or "" */
+	struct run_config *cfg;
+	int64_t run_id;
+	int C;
+	struct split_data split[3];   /* train, validate, test */
+	struct tokenizer *tok;
+	struct hf_model *hf;          /* --text-model DIR: the folder, read and checked */
+	char hf_dir[4096];            /* its absolute path */
+	char hf_weights_sha256[65];
+	const char *given_dir, *given_model; /* cfg's own, restored at the end */
+	struct loader *ld[3];
+	mt_model *model;
+	struct train_state st;
+	char dir[4096], best_path[4200], last_path[4200];
+	double t_session;             /* when this process started the run */
+	double last_heartbeat;
+	double progress;              /* share of the run done, for the heartbeat */
+	int64_t nan_at_step;          /* test hook */
+	long step_sleep_ms;           /* test hook: a slower run, to be killed mid-epoch */
+	float *class_weights;
+	int writer;                   /* records the run: rank 0 (of 1 or more) */
+	float *shard_probs;           /* a rank's share of an evaluation */
+	char device[32];              /* cuda:LOCAL_RANK for a rank on CUDA */
+};
+
+/* train_loop.c: the epochs and the test of a run set up in T, with SIGINT
+ * and SIGTERM caught (the position is saved). Returns as train_run. */
+int train_loop(struct trainer *T);
+/* The run's status 'failed' with reason: rank 0 records it; another rank
+ * only when rank 0's process is gone or silent. The first failure
+ * recorded is kept (a rank 0 that hung and comes back must not replace
+ * rank 1's account). */
+void train_record_failure(struct trainer *T, const char *reason);
 
 /* train_dist.c: collectives of a data-parallel run; with cfg->dist NULL
  * each is what one process would do (no communication). They return 0, or
