@@ -8,7 +8,13 @@
 # of its second epoch (the first warms up). Results go to
 # tests/bench/results/dist-<date>.txt. BENCH_POSTS (512), BENCH_MODEL,
 # BENCH_REPEAT (2): each side runs that many times, alternating, and its best
-# counts (the machine is shared: the best run is the least disturbed one).
+# counts (the machine is shared: the best run is the least disturbed one);
+# the median of each side and every run's figure are printed as well.
+# It also runs two independent 1-rank runs at once (no process group): their
+# summed samples/s over twice one run's is what two processes get from this
+# machine at all (caches, memory bandwidth, the loader threads), the ceiling
+# any data-parallel engine's efficiency can reach here (within the
+# machine's noise: it can read above 1).
 top=$(cd "$(dirname "$0")/../.." && pwd)
 MMDB=${MMDB:-$top/mmdb}
 PY=${PY:-$top/.venv/bin/python}
@@ -32,17 +38,27 @@ sps() { sqlite3 "$MMDB_DB" "SELECT printf('%.3f', e.samples_per_s) FROM epochs e
 	ON r.id = e.run_id WHERE r.name = '$1' AND e.split = 'train' AND e.epoch = 2"; }
 
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 > a + 0) ? b : a }'; }
+median() { echo $1 | tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END {
+	printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk "BEGIN { printf \"%.3f\", $1 / ($2) }"; }
 steps=$((posts / (2 * B)))
-m1= m2= p1= p2s= p2=
+m1= m2= p1= p2s= p2= c2=
+all_m1= all_m2= all_c2= all_p1= all_p2=
 i=1
 while [ "$i" -le "$repeat" ]; do
 	"$MMDB" -q run --name "one$i" $args >/dev/null || { echo "bench_dist: 1-rank run failed"; exit 1; }
 	"$MMDB" -q run --name "two$i" $args --nproc 2 >/dev/null || { echo "bench_dist: 2-rank run failed"; exit 1; }
-	m1=$(best "$m1" "$(sps "one$i")") m2=$(best "$m2" "$(sps "two$i")")
+	"$MMDB" -q run --name "pa$i" $args >/dev/null & pa=$!
+	"$MMDB" -q run --name "pb$i" $args >/dev/null || { echo "bench_dist: parallel run failed"; exit 1; }
+	wait "$pa" || { echo "bench_dist: parallel run failed"; exit 1; }
+	a=$(sps "one$i") b=$(sps "two$i") c=$(awk "BEGIN { print $(sps "pa$i") + $(sps "pb$i") }")
+	m1=$(best "$m1" "$a") m2=$(best "$m2" "$b") c2=$(best "$c2" "$c")
+	all_m1="$all_m1 $a" all_m2="$all_m2 $b" all_c2="$all_c2 $c"
 	r=$("$PY" "$top/tests/bench/bench_dist_ddp.py" 1 "$model" "$vocab" $L $B "$steps" 3 1) || exit 1
-	p1=$(best "$p1" "${r%% *}")
+	p1=$(best "$p1" "${r%% *}") all_p1="$all_p1 ${r%% *}"
 	r=$("$PY" "$top/tests/bench/bench_dist_ddp.py" 2 "$model" "$vocab" $L $B "$steps" 3 1) || exit 1
 	[ "$(best "$p2s" "${r%% *}")" = "$p2s" ] || { p2s=${r%% *}; p2=$r; }
+	all_p2="$all_p2 ${r%% *}"
 	i=$((i + 1))
 done
 {
@@ -51,8 +67,16 @@ done
 	echo "  mmdb 1 rank             $m1 samples/s"
 	echo "  mmdb 2 ranks            $m2 samples/s"
 	echo "  scaling efficiency      $(awk "BEGIN { printf \"%.3f\", $m2 / (2 * $m1) }")  (2 ranks / (2 x 1 rank))"
+	echo "  2 x 1 rank at once      $c2 samples/s (two separate runs, no process group)"
+	echo "  no-engine efficiency    $(awk "BEGIN { printf \"%.3f\", $c2 / (2 * $m1) }")  (2 runs at once / (2 x 1 rank): what 2 processes get with no collectives)"
 	echo "  pytorch 1 process       $p1 samples/s"
 	echo "  pytorch DDP 2 ranks     $p2"
 	echo "  pytorch DDP efficiency  $(awk "BEGIN { printf \"%.3f\", $p2s / (2 * $p1) }")"
 	echo "  ratio mmdb/DDP, 2 ranks $(awk "BEGIN { printf \"%.3f\", $m2 / $p2s }")"
+	echo "  medians of $repeat: mmdb $(median "$all_m1") -> $(median "$all_m2") (efficiency $(ratio \
+		"$(median "$all_m2")" "2 * $(median "$all_m1")"), no-engine $(ratio "$(median "$all_c2")" \
+		"2 * $(median "$all_m1")")), DDP $(median "$all_p1") -> $(median "$all_p2") (efficiency $(ratio \
+		"$(median "$all_p2")" "2 * $(median "$all_p1")")), mmdb/DDP $(ratio "$(median "$all_m2")" "$(median "$all_p2")")"
+	echo "  every run (samples/s): mmdb 1 rank$all_m1; 2 ranks$all_m2; 2 at once$all_c2;"
+	echo "    DDP 1 process$all_p1; 2 ranks$all_p2"
 } | tee -a "$out"
