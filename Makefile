@@ -245,7 +245,7 @@ valgrind: deps
 # that train only at their end stop before it), no TUI tests. t0901 is left
 # to make test (it replays the fuzz targets' own sanitizer build).
 SC_UNIT = $(addprefix build-sancheck/,$(filter-out %/test_mt,$(UNIT_SRCS:.c=)))
-SC_SKIP = test_mt tests/tui/ t0601- t0602- t0605- t0606- t0608- t0700- t0701- t0702- t0703- t0710- t0711- t0712- t0713- t0714- t0720- t0901- t1105- t1106-
+SC_SKIP = test_mt tests/tui/ t0601- t0602- t0605- t0606- t0608- t0700- t0701- t0702- t0703- t0710- t0711- t0712- t0713- t0714- t0715- t0720- t0901- t1105- t1106-
 sancheck: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined NO_TORCH=1 BUILD=build-sancheck build-sancheck/mmdb $(SC_UNIT)
 	$(Q)MMDB_TEST_SLOW=2 MMDB=$(abspath build-sancheck/mmdb) MMDB_TEST_LOGS=$(abspath tests/tmp/logs-sancheck) SKIP_TESTS="$(SC_SKIP)" \

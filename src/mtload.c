@@ -71,7 +71,7 @@
 static struct {
 	pthread_once_t once;
 	int ok;
-	char err[PATH_MAX + 1024];
+	char err[2 * PATH_MAX + 1024];
 	void *handle;
 	const char *(*mt_last_error)(void);
 	void (*mt_model_free)(mt_model *m);
@@ -79,13 +79,18 @@ static struct {
 	MT_FUNCS(MT_FIELD)
 } lib = { .once = PTHREAD_ONCE_INIT };
 
-/* The path to open: $MMDB_TORCH_LIB, else beside the binary, else ../lib/mmdb/. */
-static void lib_path(char *buf, size_t n)
+/*
+ * The path to open: $MMDB_TORCH_LIB, else beside the binary, else
+ * ../lib/mmdb/ (make install's layout). When neither file is there, buf
+ * is the one beside the binary and alt the installed one (else alt is "").
+ */
+static void lib_path(char *buf, size_t n, char *alt, size_t alt_n)
 {
 	const char *env = getenv("MMDB_TORCH_LIB");
 	char exe[PATH_MAX], *slash;
 	ssize_t len;
 
+	alt[0] = '\0';
 	if (env && *env) {
 		snprintf(buf, n, "%s", env);
 		return;
@@ -102,8 +107,10 @@ static void lib_path(char *buf, size_t n)
 	snprintf(buf, n, "%s/../lib/mmdb/" MT_LIB_NAME, exe);
 	if (access(buf, F_OK) == 0)
 		return;
-	/* beside the binary: also the path the error names when neither is there */
+	snprintf(alt, alt_n, "%s", buf);
 	snprintf(buf, n, "%s/" MT_LIB_NAME, exe);
+	if (access(buf, F_OK) == 0)
+		alt[0] = '\0';
 }
 
 static void *lib_sym(const char *name)
@@ -119,10 +126,16 @@ static void *lib_sym(const char *name)
 
 static void lib_open(void)
 {
-	char path[PATH_MAX + 64];  /* the binary's directory and a suffix */
+	char path[PATH_MAX + 64], alt[PATH_MAX + 64];  /* the binary's directory and a suffix */
 	const char *why;
 
-	lib_path(path, sizeof(path));
+	lib_path(path, sizeof(path), alt, sizeof(alt));
+	if (alt[0]) {
+		snprintf(lib.err, sizeof(lib.err), "cannot find the libtorch wrapper: neither '%s' nor "
+			 "'%s' exists (make builds the first, make install the second; "
+			 "MMDB_TORCH_LIB names another)", path, alt);
+		return;
+	}
 	/* GLOBAL, as when linked: libtorch's CUDA libraries see each other's symbols */
 	lib.handle = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
 	if (!lib.handle) {

@@ -58,7 +58,8 @@ unset MMDB_TORCH_LIB
 mkdir -p "$T/inst/bin" "$T/inst/lib/mmdb"
 cp "$MMDB" "$T/inst/bin/mmdb"
 check_status "an installed mmdb without the wrapper exits 1" 1 "$T/inst/bin/mmdb" model list
-check_match "... naming the file beside it" "$(cat "$T/.err")" "'$T/inst/bin/libmmdb-torch.so'"
+check_match "... naming both places it looked" "$(cat "$T/.err")" \
+	"neither '$T/inst/bin/libmmdb-torch.so' nor '$T/inst/bin/../lib/mmdb/libmmdb-torch.so' exists"
 ln -s "$SO" "$T/inst/lib/mmdb/libmmdb-torch.so"
 check_status "bin/mmdb finds lib/mmdb/libmmdb-torch.so" 0 "$T/inst/bin/mmdb" model list
 check_match "... and lists the presets" "$(cat "$T/.out")" 'bert-base'
