@@ -241,7 +241,7 @@ static int train_epoch(struct trainer *T)
 	double sums[4], step_t0 = 0;
 	int64_t per_epoch = loader_batches(ld);
 	double t0 = now_seconds(), w0 = loader_wait_seconds(ld), last_note = 0, lr_set = -1;
-	int rc;
+	int rc, stop = 0;
 
 	snprintf(label, sizeof(label), "epoch %d/%d", T->st.epoch, cfg->epochs);
 	pg = progress_start(label, (uint64_t)per_epoch, "batches", cfg->quiet);
@@ -269,8 +269,10 @@ static int train_epoch(struct trainer *T)
 		sums[3] = correct;
 		if (td_sum(cfg, sums, 4))
 			goto step_failed;
+		/* The ranks stop together, at the step whose sum carried a rank's
+		 * signal: one that comes after this rank's sum goes into the next. */
 		if (sums[2] > 0)
-			interrupt_flag = 1;
+			stop = 1;
 		if (isnan(sums[0]) || isinf(sums[0])) {
 			snprintf(reason, sizeof(reason), "loss is %s at epoch %d step %d",
 				 isnan(sums[0]) ? "NaN" : "infinite", T->st.epoch, T->st.step + 1);
@@ -302,9 +304,13 @@ static int train_epoch(struct trainer *T)
 		T->progress = ((T->st.epoch - 1) + (double)T->st.step / (double)per_epoch) / cfg->epochs;
 		heartbeat(T);
 		if (cfg->stop_after_steps && T->st.global_step >= cfg->stop_after_steps)
+			stop = 1;
+		if (!cfg->dist && interrupt_flag)
+			stop = 1;
+		if (stop) {
 			interrupt_flag = 1;
-		if (interrupt_flag)
 			break;
+		}
 	}
 	T->st.seconds += now_seconds() - t0;
 	T->st.wait += loader_wait_seconds(ld) - w0;
@@ -313,12 +319,20 @@ static int train_epoch(struct trainer *T)
 		snprintf(reason, sizeof(reason), "the data loader failed at epoch %d", T->st.epoch);
 		goto failed_quiet;
 	}
-	return interrupt_flag ? 1 : 0;
+	return stop;
 step_failed:
-	if (cfg->dist)
-		td_blame(cfg, step_t0, who, sizeof(who));
-	snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s%s%s",
-		 T->st.epoch, T->st.step + 1, who, *who ? ": " : "", mt_last_error());
+	if (cfg->dist && interrupt_flag) {
+		/* SIGTERM mid-collective: the launcher ending the ranks left after
+		 * one failed (that one's reason is recorded); the peers' absence is
+		 * the consequence, not the cause. */
+		snprintf(reason, sizeof(reason), "rank %d was told to stop (SIGINT or SIGTERM) "
+			 "during a collective at epoch %d step %d", cfg->rank, T->st.epoch, T->st.step + 1);
+	} else {
+		if (cfg->dist)
+			td_blame(cfg, step_t0, who, sizeof(who));
+		snprintf(reason, sizeof(reason), "training step failed at epoch %d step %d: %s%s%s",
+			 T->st.epoch, T->st.step + 1, who, *who ? ": " : "", mt_last_error());
+	}
 	loader_release(ld, b);
 failed:
 	T->st.seconds += now_seconds() - t0;

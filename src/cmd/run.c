@@ -13,6 +13,7 @@
 #include "../util.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -457,6 +458,10 @@ static int join_group(const struct dist_env *de, struct run_config *cfg)
 
 	if (mt_load() < 0)
 		return error("%s", mt_last_error());
+	/* A peer's socket that closes must be an error of the collective (EPIPE)
+	 * naming that peer, not this rank's death: c10d and gloo count on it
+	 * (Python, their usual host, ignores SIGPIPE from the start). */
+	signal(SIGPIPE, SIG_IGN);
 	cuda = !strncmp(cfg->device, "cuda", 4) || (!strcmp(cfg->device, "auto") && mt_cuda_available());
 	if (cuda)
 		snprintf(device, sizeof(device), "cuda:%d", de->local_rank);

@@ -14,6 +14,7 @@
 #include "mt_net.h"
 
 #include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <c10/util/Logging.h>
 #include <torch/cuda.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
@@ -382,6 +383,10 @@ static void rollcall_ask(std::shared_ptr<Rollcall> rc, intrusive_ptr<c10d::Store
 	std::vector<char> here(world, 0);
 	std::string error;
 	auto until = steady_clock::now() + wait;
+	/* A silent rank is what the roll call is for: c10d's warning lines for
+	 * each socket that times out meanwhile say nothing the answer does not. */
+	int log_level = FLAGS_caffe2_log_level;
+	FLAGS_caffe2_log_level = std::max(log_level, 2); /* errors only */
 	here[rank] = 1;
 	try {
 		store->setTimeout(wait);
@@ -400,6 +405,7 @@ static void rollcall_ask(std::shared_ptr<Rollcall> rc, intrusive_ptr<c10d::Store
 	} catch (const std::exception &e) {
 		error = e.what();
 	}
+	FLAGS_caffe2_log_level = log_level;
 	std::lock_guard<std::mutex> lk(rc->mu);
 	rc->here = here;
 	rc->error = error;

@@ -31,3 +31,24 @@ check_match "the reason names rank 0 as not responding" "$(q "SELECT reason FROM
 	"rank 0 \(pid $victim on .*\) is not responding"
 check_status "resume with 1 process" 0 "$MMDB" -q run --resume h0
 check_eq "completed" "$(q "SELECT status||'|'||epochs_done FROM run_summary WHERE name = 'h0'")" "completed|30"
+
+# The same with each step followed by a pause (MMDB_TEST_STEP_SLEEP_MS), so
+# that the stop falls between two collectives, not inside one: the stopped
+# rank, continued and told to stop by the launcher, must neither record
+# 'interrupted' over the failure nor blame the rank that is gone in its wake.
+export MMDB_TEST_STEP_SLEEP_MS=300
+signal_rank STOP p0 0
+check_eq "rank 0 stopped between steps: status failed" "$(q "SELECT status FROM runs WHERE name = 'p0'")" failed
+check_match "... the reason names rank 0" "$(q "SELECT reason FROM runs WHERE name = 'p0'")" \
+	"rank 0 \(pid $victim on .*\) is not responding"
+check_eq "... rank 0 did not report the run interrupted" "$(grep -c 'interrupted' "$T/p0.out")" 0
+check_match "... it says it was told to stop" "$(cat "$T/p0.out")" "rank 0 was told to stop \(SIGINT or SIGTERM\)"
+signal_rank STOP p1 1
+check_match "rank 1 stopped between steps: the reason names rank 1" "$(q "SELECT reason FROM runs WHERE name = 'p1'")" \
+	"rank 1 \(pid $victim on .*\) is not responding"
+check_eq "... rank 1 blames no one, nor dies of a broken pipe" \
+	"$(grep -c 'rank 0 (pid [0-9]* on .*) is gone\|signal 13' "$T/p1.out")" 0
+check_match "... it says it was told to stop" "$(cat "$T/p1.out")" "rank 1 was told to stop \(SIGINT or SIGTERM\)"
+check_eq "no c10d socket warnings from the roll calls" "$(cat "$T/h1.out" "$T/h0.out" "$T/p0.out" "$T/p1.out" |
+	grep -c 'waitForInput')" 0
+unset MMDB_TEST_STEP_SLEEP_MS
