@@ -61,13 +61,14 @@ rank_pid() {
 }
 
 # signal_rank SIGNAL NAME RANK: starts a 2-rank run NAME (with $args), sends
-# SIGNAL to RANK once epoch 2 is recorded and waits for the launcher; sets
-# $victim (that rank's pid) and $secs (from the signal to the launcher's end).
+# SIGNAL to RANK (or to the launcher: RANK "launcher") once epoch 2 is
+# recorded and waits for the launcher; sets $victim (that rank's pid) and
+# $secs (from the signal to the launcher's end).
 signal_rank() {
 	"$MMDB" -q run --name "$2" $args --nproc 2 >"$T/$2.out" 2>&1 &
 	launcher=$!
 	wait_for "SELECT count(*) >= 4 FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = '$2'" $((60 * SLOW))
-	victim=$(rank_pid "$launcher" "$3")
+	if [ "$3" = launcher ]; then victim=$launcher; else victim=$(rank_pid "$launcher" "$3"); fi
 	[ -n "$victim" ] || { fail "rank $3 of $2 found"; kill "$launcher"; return 1; }
 	t0=$(date +%s)
 	kill "-$1" "$victim"
