@@ -193,6 +193,8 @@ static void describe_exit(int rank, pid_t pid, int st)
 	if (WIFSIGNALED(st))
 		fprintf(stderr, "mmdb: rank %d (pid %d) was killed by signal %d (%s)\n", rank, (int)pid,
 			WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 130) /* mmdb run's own, after a signal */
+		fprintf(stderr, "mmdb: rank %d (pid %d) was interrupted (status 130)\n", rank, (int)pid);
 	else if (WIFEXITED(st) && WEXITSTATUS(st))
 		fprintf(stderr, "mmdb: rank %d (pid %d) exited with status %d\n", rank, (int)pid,
 			WEXITSTATUS(st));

@@ -43,11 +43,11 @@ check_eq "completed" "$(q "SELECT status||'|'||epochs_done||'|'||world_size FROM
 export MMDB_TEST_STEP_SLEEP_MS=100 # the signal falls between steps too
 signal_rank INT i1 launcher
 check_eq "SIGINT to the launcher: interrupted" "$(q "SELECT status FROM runs WHERE name = 'i1'")" interrupted
-check_match "... both ranks ended interrupted together (130, no failed collective)" "$(grep -c 'exited with status 130' "$T/i1.out")" '^2$'
+check_match "... both ranks ended interrupted together (no failed collective)" "$(grep -c 'was interrupted (status 130)' "$T/i1.out")" '^2$'
 check_match "... rank 0 says where to resume" "$(cat "$T/i1.out")" "run [0-9]+ interrupted at epoch [0-9]+ step [0-9]+"
 signal_rank TERM i2 1
 check_eq "SIGTERM to rank 1 alone: interrupted" "$(q "SELECT status FROM runs WHERE name = 'i2'")" interrupted
-check_match "... both ranks ended interrupted together (130, no failed collective)" "$(grep -c 'exited with status 130' "$T/i2.out")" '^2$'
+check_match "... both ranks ended interrupted together (no failed collective)" "$(grep -c 'was interrupted (status 130)' "$T/i2.out")" '^2$'
 unset MMDB_TEST_STEP_SLEEP_MS
 check_status "resume the first with 2 ranks" 0 "$MMDB" -q run --resume i1 --nproc 2
 check_status "resume the second with 1 process" 0 "$MMDB" -q run --resume i2
