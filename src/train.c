@@ -546,8 +546,10 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 	if (T.writer && (mkdir_p(T.dir, 0755) ||
 			 tdb_set_checkpoints(db, T.run_id, T.best_path, T.last_path)))
 		goto fail_status;
-	if (T.writer)
+	if (T.writer) {
 		clean_checkpoint_tmp(T.dir);
+		td_account_forget(T.dir);  /* an earlier attempt's, never recorded */
+	}
 	if (!cfg->quiet && cfg->dist)
 		fprintf(stderr, "run %lld: %s on %d train, %d validate, %d test posts (%d ranks over %s, "
 				"global batch %d, %s, %d workers each)\n", (long long)T.run_id,

@@ -1,7 +1,8 @@
 /*
  * train_dist: what the epoch loop of a data-parallel run asks of the other
  * ranks (see train_int.h): sums, agreement, gathering an evaluation, and
- * telling which rank is gone when a collective breaks.
+ * telling which rank is gone when a collective breaks, and a failure's
+ * account kept in the run's folder while the database is locked.
  */
 #include "train_int.h"
 #include "dist.h"
@@ -9,10 +10,13 @@
 #include "torch/mt.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int td_sum(const struct run_config *cfg, double *v, size_t n)
 {
@@ -192,4 +196,81 @@ void td_resize_world(const struct run_config *cfg, struct train_state *st, int64
 		fprintf(stderr, "run %lld: resuming with %lld rank%s (it ran on %lld): epoch %d goes on "
 				"at step %d\n", (long long)run_id, (long long)w, w > 1 ? "s" : "",
 			(long long)old, st->epoch, st->step);
+}
+
+#define ACCOUNT_PREFIX "failure-rank"
+
+void td_account_leave(const char *dir, int rank, const char *reason)
+{
+	struct strbuf path = STRBUF_INIT, tmp = STRBUF_INIT;
+	FILE *f;
+
+	if (!*dir)
+		return;
+	sb_addf(&path, "%s/" ACCOUNT_PREFIX "%d", dir, rank);
+	sb_addf(&tmp, "%s.tmp%ld", path.buf, (long)getpid());
+	if ((f = fopen(tmp.buf, "w"))) {
+		fputs(reason, f);
+		if (fclose(f) == 0 && rename(tmp.buf, path.buf) == 0)
+			fprintf(stderr, "mmdb: rank %d: the database is locked; the failure's account "
+					"waits in %s for the rank that records it\n", rank, path.buf);
+		else
+			unlink(tmp.buf);
+	}
+	sb_release(&path);
+	sb_release(&tmp);
+}
+
+char *td_account_take(const char *dir, int rank)
+{
+	DIR *d = *dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	struct strbuf path = STRBUF_INIT;
+	char *account = NULL;
+	long r;
+
+	if (!d)
+		return NULL;
+	while (!account && (e = readdir(d))) {
+		char *end;
+		FILE *f;
+		if (strncmp(e->d_name, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)))
+			continue;
+		r = strtol(e->d_name + strlen(ACCOUNT_PREFIX), &end, 10);
+		if (*end || r == rank)
+			continue;  /* a temporary, or this rank's own */
+		sb_reset(&path);
+		sb_addf(&path, "%s/%s", dir, e->d_name);
+		if ((f = fopen(path.buf, "r"))) {
+			char buf[1024];
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[n] = '\0';
+			if (n)
+				account = xstrdup(buf);
+		}
+	}
+	closedir(d);
+	sb_release(&path);
+	return account;
+}
+
+void td_account_forget(const char *dir)
+{
+	DIR *d = *dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	struct strbuf path = STRBUF_INIT;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)))
+			continue;
+		sb_reset(&path);
+		sb_addf(&path, "%s/%s", dir, e->d_name);
+		if (unlink(path.buf) && errno != ENOENT)
+			warning("cannot remove '%s': %s", path.buf, strerror(errno));
+	}
+	closedir(d);
+	sb_release(&path);
 }

@@ -153,6 +153,18 @@ int td_reporter(const struct run_config *cfg);
 void td_resize_world(const struct run_config *cfg, struct train_state *st, int64_t run_id,
 		     int verbose);
 
+/*
+ * A failure's account in the run's folder (dir), for when the database is
+ * locked: by a rank stopped inside a transaction, which can go on only
+ * after the reporting rank has exited. td_account_leave writes rank's
+ * reason there; td_account_take returns another rank's (malloc'd) or NULL,
+ * which the next rank to record the failure records instead of its own;
+ * td_account_forget removes them (once recorded, and when a run resumes).
+ */
+void td_account_leave(const char *dir, int rank, const char *reason);
+char *td_account_take(const char *dir, int rank);
+void td_account_forget(const char *dir);
+
 /* train_db.c */
 int tdb_set_dist(struct db *db, int64_t id, int world_size, const char *backend);
 /* Marks the run failed only while it is 'running' (a rank other than 0

@@ -219,12 +219,24 @@ static int save_checkpoint(struct trainer *T, const char *path)
 
 void train_record_failure(struct trainer *T, const char *reason)
 {
+	char *peer;
+
 	if (!T->run_id)
 		return;
-	if (T->writer && !T->cfg->dist)
+	if (T->writer && !T->cfg->dist) {
 		tdb_set_status(T->db, T->run_id, "failed", reason, run_seconds(T));
-	else if (T->writer || td_reporter(T->cfg))
-		tdb_fail_running(T->db, T->run_id, reason, run_seconds(T));
+		return;
+	}
+	if (!T->writer && !td_reporter(T->cfg))
+		return;
+	/* a peer that failed first and found the database locked */
+	if ((peer = td_account_take(T->dir, T->cfg->rank)))
+		reason = peer;
+	if (tdb_fail_running(T->db, T->run_id, reason, run_seconds(T)) == 0)
+		td_account_forget(T->dir);
+	else if (!peer)
+		td_account_leave(T->dir, T->cfg->rank, reason);
+	free(peer);
 }
 
 /*

@@ -52,3 +52,39 @@ check_match "... it says it was told to stop" "$(cat "$T/p1.out")" "rank 1 was t
 check_eq "no c10d socket warnings from the roll calls" "$(cat "$T/h1.out" "$T/h0.out" "$T/p0.out" "$T/p1.out" |
 	grep -c 'waitForInput')" 0
 unset MMDB_TEST_STEP_SLEEP_MS
+
+# Rank 0 hangs while the database is locked (as when rank 0 stops inside a
+# transaction; here another process holds the lock): rank 1 cannot record
+# the failure, so it leaves its account in the run's folder and exits; rank
+# 0, continued and told to stop by the launcher, records rank 1's account,
+# not its own, once the lock is gone.
+"$MMDB" -q run --name l0 $args --nproc 2 >"$T/l0.out" 2>&1 &
+launcher=$!
+wait_for "SELECT count(*) >= 4 FROM epochs e JOIN runs r ON r.id = e.run_id WHERE r.name = 'l0'" $((60 * SLOW))
+victim=$(rank_pid "$launcher" 0)
+id=$(q "SELECT id FROM runs WHERE name = 'l0'")
+account="$MMDB_CACHE/runs/$id/failure-rank1"
+{
+	echo 'BEGIN IMMEDIATE;'
+	i=0
+	while [ ! -e "$account" ] && [ $i -lt $((900 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
+	echo 'COMMIT;'
+} | sqlite3 "$MMDB_DB" &
+holder=$!
+locked() { ! sqlite3 "$MMDB_DB" ".timeout 0" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1; }
+i=0
+while ! locked && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "the database is held locked" locked
+kill -STOP "$victim"
+i=0
+while kill -0 "$launcher" 2>/dev/null && [ $i -lt $((900 * SLOW)) ]; do sleep 0.1; i=$((i + 1)); done
+kill -9 "$launcher" "$victim" "$holder" 2>/dev/null
+wait "$launcher" 2>/dev/null
+wait "$holder" 2>/dev/null
+check_match "rank 1 left its account" "$(cat "$T/l0.out")" "rank 1: the database is locked; the failure's account waits in"
+check_eq "status failed" "$(q "SELECT status FROM runs WHERE name = 'l0'")" failed
+check_match "the reason is rank 1's: rank 0 is not responding" "$(q "SELECT reason FROM runs WHERE name = 'l0'")" \
+	"rank 0 \(pid $victim on .*\) is not responding"
+check_eq "the account is gone once recorded" "$(ls "$MMDB_CACHE/runs/$id" | grep -c failure-rank)" 0
+check_status "resume" 0 "$MMDB" -q run --resume l0
+check_eq "completed" "$(q "SELECT status||'|'||epochs_done FROM run_summary WHERE name = 'l0'")" "completed|30"
