@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -293,28 +292,18 @@ struct imgcache_writer {
 	char hex[65];       /* set once the digest is finished */
 };
 
-/* Removes tmp/ files whose writer process is gone (names start with its pid). */
+/* tmp/ files are named after their writer's pid. */
+static int writer_gone(const char *name, void *arg)
+{
+	(void)arg;
+	return name[0] != '.' && !other_process_alive(strtol(name, NULL, 10));
+}
+
+/* Removes tmp/ files whose writer process is gone. */
 static int clean_tmp(const char *tmp)
 {
-	DIR *d = opendir(tmp);
-	struct dirent *e;
-	struct strbuf sb = STRBUF_INIT;
-
-	if (!d)
+	if (remove_matching(tmp, writer_gone, NULL))
 		return error("cannot open '%s': %s", tmp, strerror(errno));
-	while ((e = readdir(d))) {
-		long pid = strtol(e->d_name, NULL, 10);
-		if (e->d_name[0] == '.')
-			continue;
-		if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-			continue; /* another live mmdb is writing it */
-		sb_reset(&sb);
-		sb_addf(&sb, "%s/%s", tmp, e->d_name);
-		if (unlink(sb.buf) && errno != ENOENT)
-			warning("cannot remove '%s': %s", sb.buf, strerror(errno));
-	}
-	closedir(d);
-	sb_release(&sb);
 	return 0;
 }
 

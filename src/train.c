@@ -13,10 +13,7 @@
 #include "vocab.h"
 #include "hfmodel.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,33 +249,12 @@ static int check_resumable(struct trainer *T, int64_t id)
 	return ret;
 }
 
-/*
- * Removes checkpoint temporaries ("<name>.ckpt.tmp<pid>") that a process
- * killed while saving left behind, unless that process still lives.
- */
-static void clean_checkpoint_tmp(const char *dir)
+/* A checkpoint temporary ("<name>.ckpt.tmp<pid>") whose writer is gone. */
+static int stale_checkpoint_tmp(const char *name, void *arg)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	struct strbuf path = STRBUF_INIT;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		const char *t = strstr(e->d_name, ".ckpt.tmp");
-		long pid;
-		if (!t)
-			continue;
-		pid = strtol(t + 9, NULL, 10);
-		if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-			continue;
-		sb_reset(&path);
-		sb_addf(&path, "%s/%s", dir, e->d_name);
-		if (unlink(path.buf) && errno != ENOENT)
-			warning("cannot remove '%s': %s", path.buf, strerror(errno));
-	}
-	closedir(d);
-	sb_release(&path);
+	const char *t = strstr(name, ".ckpt.tmp");
+	(void)arg;
+	return t && !other_process_alive(strtol(t + 9, NULL, 10));
 }
 
 static void fresh_state(struct trainer *T)
@@ -547,7 +523,8 @@ int train_run(struct db *db, const char *cache_dir, struct run_config *cfg,
 			 tdb_set_checkpoints(db, T.run_id, T.best_path, T.last_path)))
 		goto fail_status;
 	if (T.writer) {
-		clean_checkpoint_tmp(T.dir);
+		/* what a process killed while saving left behind */
+		remove_matching(T.dir, stale_checkpoint_tmp, NULL);
 		td_account_forget(T.dir);  /* an earlier attempt's, never recorded */
 	}
 	if (!cfg->quiet && cfg->dist)

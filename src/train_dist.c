@@ -255,22 +255,14 @@ char *td_account_take(const char *dir, int rank)
 	return account;
 }
 
+static int is_account(const char *name, void *arg)
+{
+	(void)arg;
+	return !strncmp(name, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX));
+}
+
 void td_account_forget(const char *dir)
 {
-	DIR *d = *dir ? opendir(dir) : NULL;
-	struct dirent *e;
-	struct strbuf path = STRBUF_INIT;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, ACCOUNT_PREFIX, strlen(ACCOUNT_PREFIX)))
-			continue;
-		sb_reset(&path);
-		sb_addf(&path, "%s/%s", dir, e->d_name);
-		if (unlink(path.buf) && errno != ENOENT)
-			warning("cannot remove '%s': %s", path.buf, strerror(errno));
-	}
-	closedir(d);
-	sb_release(&path);
+	if (*dir)
+		remove_matching(dir, is_account, NULL);
 }

@@ -1,15 +1,17 @@
 /*
  * util: error reporting, checked allocation, number parsing, strbuf, time,
- * SHA-256. See util.h.
+ * SHA-256, directories. See util.h.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,6 +524,32 @@ int mkdir_p(const char *path, int mode)
 out:
 	free(p);
 	return ret;
+}
+
+int other_process_alive(long pid)
+{
+	return pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int remove_matching(const char *dir, int (*match)(const char *name, void *arg), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct strbuf path = STRBUF_INIT;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !match(e->d_name, arg))
+			continue;
+		sb_reset(&path);
+		sb_addf(&path, "%s/%s", dir, e->d_name);
+		if (unlink(path.buf) && errno != ENOENT)
+			warning("cannot remove '%s': %s", path.buf, strerror(errno));
+	}
+	closedir(d);
+	sb_release(&path);
+	return 0;
 }
 
 /* ---- SHA-1, for git blob ids only (what the Hugging Face hub lists for plain files) ---- */

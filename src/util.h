@@ -114,4 +114,15 @@ int git_blob_sha1_file(const char *path, char hex[41]);
 /* mkdir -p; returns 0 or error(). */
 int mkdir_p(const char *path, int mode);
 
+/* 1 when pid is another process that is alive (a temporary file named
+ * after its writer is still being written). */
+int other_process_alive(long pid);
+
+/*
+ * Removes the entries of dir whose names match(name, arg) accepts (returns
+ * 1), warning about any that cannot be removed. Returns 0, or -1 with
+ * errno set (no message) when dir cannot be opened.
+ */
+int remove_matching(const char *dir, int (*match)(const char *name, void *arg), void *arg);
+
 #endif

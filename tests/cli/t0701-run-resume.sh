@@ -14,7 +14,13 @@ MMDB_TEST_STOP_AFTER_STEPS=9 "$MMDB" -q run --name cut $args >"$T/out" 2>&1
 check_eq "interrupted mid-epoch 2: exit 130" "$?" 130
 check_eq "status interrupted, one epoch recorded" "$(q "SELECT status||'|'||epochs_done FROM runs WHERE name = 'cut'")" "interrupted|1"
 check_match "the reason says how to resume" "$(q "SELECT reason FROM runs WHERE name = 'cut'")" "resume"
+# leftovers in the run's folder: checkpoint temporaries of a dead writer
+# (removed) and of a live one (pid 1: kept), an unrecorded failure's account
+dir="$MMDB_CACHE/runs/$(q "SELECT id FROM runs WHERE name = 'cut'")"
+: >"$dir/last.ckpt.tmp2147483646" && : >"$dir/best.ckpt.tmp1" && echo old >"$dir/failure-rank1"
 check_status "resume" 0 "$MMDB" -q run --resume cut
+check_eq "resume removed the dead writer's temporary and the old account, kept the live one's" \
+	"$(ls "$dir" | grep 'tmp\|failure' | tr '\n' ' ')" "best.ckpt.tmp1 "
 check_eq "resumed run completed" "$(q "SELECT status||'|'||epochs_done FROM runs WHERE name = 'cut'")" "completed|3"
 
 MMDB_TEST_STOP_AFTER_STEPS=12 "$MMDB" -q run --name edge $args >/dev/null 2>&1
