@@ -80,9 +80,10 @@ static struct {
 } lib = { .once = PTHREAD_ONCE_INIT };
 
 /*
- * The path to open: $MMDB_TORCH_LIB, else beside the binary, else
- * ../lib/mmdb/ (make install's layout). When neither file is there, buf
- * is the one beside the binary and alt the installed one (else alt is "").
+ * The path to open: $MMDB_TORCH_LIB, else ../lib/mmdb/ from the binary
+ * (make install's layout), else beside it (the build tree). When neither
+ * file is there, buf is the one beside the binary and alt the installed
+ * one (else alt is "").
  */
 static void lib_path(char *buf, size_t n, char *alt, size_t alt_n)
 {

@@ -118,7 +118,8 @@ int train_loop(struct trainer *T);
 /* The run's status 'failed' with reason: rank 0 records it; another rank
  * only when rank 0's process is gone or silent. The first failure
  * recorded is kept (a rank 0 that hung and comes back must not replace
- * rank 1's account). */
+ * rank 1's account), and a peer's account left while the database was
+ * locked (td_account_leave) goes before reason. */
 void train_record_failure(struct trainer *T, const char *reason);
 
 /* train_dist.c: collectives of a data-parallel run; with cfg->dist NULL

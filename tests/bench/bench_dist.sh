@@ -61,22 +61,21 @@ while [ "$i" -le "$repeat" ]; do
 	all_p2="$all_p2 ${r%% *}"
 	i=$((i + 1))
 done
+d1=$(median "$all_m1") d2=$(median "$all_m2") dc=$(median "$all_c2") q1=$(median "$all_p1") q2=$(median "$all_p2")
 {
 	echo "bench_dist $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(getconf _NPROCESSORS_ONLN) vCPUs ($(uname -m)), load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "text $model, $L tokens, batch $B a rank, vocab $vocab, $posts train posts, 1 thread a rank, gloo over loopback, best of $repeat"
 	echo "  mmdb 1 rank             $m1 samples/s"
 	echo "  mmdb 2 ranks            $m2 samples/s"
-	echo "  scaling efficiency      $(awk "BEGIN { printf \"%.3f\", $m2 / (2 * $m1) }")  (2 ranks / (2 x 1 rank))"
+	echo "  scaling efficiency      $(ratio "$m2" "2 * $m1")  (2 ranks / (2 x 1 rank))"
 	echo "  2 x 1 rank at once      $c2 samples/s (two separate runs, no process group)"
-	echo "  no-engine efficiency    $(awk "BEGIN { printf \"%.3f\", $c2 / (2 * $m1) }")  (2 runs at once / (2 x 1 rank): what 2 processes get with no collectives)"
+	echo "  no-engine efficiency    $(ratio "$c2" "2 * $m1")  (2 runs at once / (2 x 1 rank): what 2 processes get with no collectives)"
 	echo "  pytorch 1 process       $p1 samples/s"
 	echo "  pytorch DDP 2 ranks     $p2"
-	echo "  pytorch DDP efficiency  $(awk "BEGIN { printf \"%.3f\", $p2s / (2 * $p1) }")"
-	echo "  ratio mmdb/DDP, 2 ranks $(awk "BEGIN { printf \"%.3f\", $m2 / $p2s }")"
-	echo "  medians of $repeat: mmdb $(median "$all_m1") -> $(median "$all_m2") (efficiency $(ratio \
-		"$(median "$all_m2")" "2 * $(median "$all_m1")"), no-engine $(ratio "$(median "$all_c2")" \
-		"2 * $(median "$all_m1")")), DDP $(median "$all_p1") -> $(median "$all_p2") (efficiency $(ratio \
-		"$(median "$all_p2")" "2 * $(median "$all_p1")")), mmdb/DDP $(ratio "$(median "$all_m2")" "$(median "$all_p2")")"
+	echo "  pytorch DDP efficiency  $(ratio "$p2s" "2 * $p1")"
+	echo "  ratio mmdb/DDP, 2 ranks $(ratio "$m2" "$p2s")"
+	echo "  medians of $repeat: mmdb $d1 -> $d2 (efficiency $(ratio "$d2" "2 * $d1"), no-engine $(ratio \
+		"$dc" "2 * $d1")), DDP $q1 -> $q2 (efficiency $(ratio "$q2" "2 * $q1")), mmdb/DDP $(ratio "$d2" "$q2")"
 	echo "  every run (samples/s): mmdb 1 rank$all_m1; 2 ranks$all_m2; 2 at once$all_c2;"
 	echo "    DDP 1 process$all_p1; 2 ranks$all_p2"
 } | tee -a "$out"
